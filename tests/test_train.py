@@ -1,0 +1,45 @@
+"End to end from Python on the embedded digits."
+import pytest, torch
+
+
+def test_train_digits_defaults_reach_target(home, tmp_path):
+    from digitcls import train_digits, load_model
+    res = train_digits(out=tmp_path/'run', quiet=True)
+    assert res.metrics['test']['accuracy'] >= 0.985, res.metrics['test']
+    assert res.metrics['lrs']['lr'] > 0 and 'lr_find' in res.metrics['lrs']
+    m = load_model(res.out, device='cpu')
+    f = sorted((res.out.parent).glob('*'))  # the run folder only
+    lbl, p, probs = m.predict(res.learn.dls.test.dataset.items[0])
+    assert lbl in m.vocab and 0 < p <= 1
+
+
+def test_same_seed_same_weights(home, tmp_path):
+    from digitcls import train_digits
+    a = train_digits(epochs=1, lr=0.01, out=tmp_path/'a', quiet=True, cpu=True)
+    b = train_digits(epochs=1, lr=0.01, out=tmp_path/'b', quiet=True, cpu=True)
+    sa, sb = (torch.load(r.out/'model.pth', weights_only=True) for r in (a, b))
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a.metrics['test'] == b.metrics['test']
+
+
+def test_pretrained_without_weights_is_an_error(home, tmp_path, monkeypatch):
+    from pathlib import Path
+    from digitcls import train_digits
+    from digitcls.core import DigitclsError
+    if (Path(torch.hub.get_dir())/'checkpoints'/'resnet18-f37072fd.pth').exists(): pytest.skip('resnet18 weights are cached here')
+    def offline(*a, **k): raise OSError('network is unreachable')
+    monkeypatch.setattr(torch.hub, 'load_state_dict_from_url', offline)
+    with pytest.raises(DigitclsError, match='no ImageNet weights for resnet18'):
+        train_digits(arch='resnet18', out=tmp_path/'r', quiet=True)
+    assert not any((tmp_path/'r').iterdir())
+
+
+def test_efficientnet_lite0_transfer_learning(home, tmp_path):
+    "One frozen epoch and one unfrozen epoch with the offline ImageNet weights, at 32 px."
+    from digitcls import train_digits
+    res = train_digits(arch='efficientnet_lite0', epochs=1, size=32, out=tmp_path/'e', quiet=True, lr=3e-3)
+    assert list(res.history.phase.unique()) == ['frozen', 'unfrozen']
+    assert res.metrics['test']['accuracy'] > 0.3   # chance is 0.1; two short epochs at 32 px
+    assert res.history.train_loss.iloc[-1] < res.history.train_loss.iloc[0]
+    lrs = [g['lr'] for g in res.learn.opt.param_groups]
+    assert lrs == sorted(lrs) and lrs[0] < lrs[-1]
