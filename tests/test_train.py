@@ -8,7 +8,6 @@ def test_train_digits_defaults_reach_target(home, tmp_path):
     assert res.metrics['test']['accuracy'] >= 0.985, res.metrics['test']
     assert res.metrics['lrs']['lr'] > 0 and 'lr_find' in res.metrics['lrs']
     m = load_model(res.out, device='cpu')
-    f = sorted((res.out.parent).glob('*'))  # the run folder only
     lbl, p, probs = m.predict(res.learn.dls.test.dataset.items[0])
     assert lbl in m.vocab and 0 < p <= 1
 
