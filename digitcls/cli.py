@@ -11,7 +11,7 @@ from .core import *
 # %% auto #0
 __all__ = ['parser', 'parse_args', 'run', 'main']
 
-# %% ../nbs/06_cli.ipynb #ec5dc7f9
+# %% ../nbs/06_cli.ipynb #6e1de3e8
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f'{s!r} is not a whole number')
@@ -61,6 +61,7 @@ def parser()->argparse.ArgumentParser:
     t.add_argument('--export', action='store_true', help="also write fastai's export.pkl (a pickle)")
     t.add_argument('--heatmap', action='store_true', help='Grad-CAM on the top-losses plot')
     t.add_argument('--strict', action='store_true', help='error on unreadable images instead of skipping them')
+    t.add_argument('--resume', default=None, metavar='DIR', help='continue an interrupted run in DIR from its last checkpoint (with its own options)')
     _common(t)
     e = sub.add_parser('evaluate', help='evaluate a saved model on labelled images')
     e.add_argument('--model', required=True, help='run folder written by digitcls train')
@@ -114,7 +115,7 @@ def parse_args(argv=None)->argparse.Namespace:
         args = p.parse_args([args.command, *argv2, *(argv if argv is not None else sys.argv[1:])[1:]])
     return args
 
-# %% ../nbs/06_cli.ipynb #a83ff79a
+# %% ../nbs/06_cli.ipynb #34089f16
 def _summary(res)->str:
     m = res.metrics
     lines = [f"trained {m['arch']} on {m['data']} in {m['train_seconds']:.1f}s ({m['epochs_run']} epochs, {m['device']})",
@@ -126,7 +127,9 @@ def _summary(res)->str:
 def run(args:argparse.Namespace)->int:
     "Carry out a parsed command; return the exit status."
     from digitcls import train as T
-    if args.command == 'train':
+    if args.command == 'train' and args.resume is not None:
+        print(_summary(T.train_digits(resume=args.resume, cpu=args.cpu, quiet=args.quiet)))
+    elif args.command == 'train':
         res = T.train_digits(args.data, label=args.label, arch=args.arch, epochs=args.epochs, lr=args.lr, bs=args.bs,
                              size=args.size, pretrained=args.pretrained, weights=args.weights, freeze_epochs=args.freeze_epochs,
                              augment=args.augment, valid_pct=args.valid_pct, patience=args.patience or None, seed=args.seed,
@@ -167,7 +170,7 @@ def run(args:argparse.Namespace)->int:
         print('  '.join(f'{k} {v:.2e}' for k, v in sug._asdict().items()) + f'; plot saved to {args.out}')
     return 0
 
-# %% ../nbs/06_cli.ipynb #bd01eccb
+# %% ../nbs/06_cli.ipynb #6cf8f695
 def main(argv=None)->int:
     "Entry point of the `digitcls` console script."
     debug = '--debug' in (argv if argv is not None else sys.argv[1:])
@@ -180,5 +183,6 @@ def main(argv=None)->int:
         else: print(f'digitcls: error: {e}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print('digitcls: interrupted; files already written are complete, nothing was left half-written', file=sys.stderr)
+        print('digitcls: interrupted; files already written are complete, nothing was left half-written; '
+              'continue a training run with: digitcls train --resume RUN_FOLDER', file=sys.stderr)
         return 130

@@ -125,13 +125,28 @@ def mnist_path(src=None, # a local copy: the `mnist_png` archive or a folder hol
         raise DigitclsError(f'MNIST is not on this machine and could not be downloaded ({type(e).__name__}); '
                             f"pass a local copy: mnist_path('mnist_png.tgz') or --data mnist:PATH") from None
 
-# %% ../nbs/01_data.ipynb #f72a23c4
+# %% ../nbs/01_data.ipynb #f1c19144
+def _open(fn)->Image.Image:
+    "PIL's `Image.open`, refusing images over PIL's decompression-bomb limit with an error that says what to do."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            return Image.open(fn)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            try:
+                with Image.open(fn) as im: w, h = im.size
+            except Exception: w = h = '?'
+        raise DigitclsError(f'{fn} is {w}x{h} pixels, more than the {Image.MAX_IMAGE_PIXELS:,} PIL decodes safely '
+                            f'(a possible decompression bomb); downscale it') from None
+
 def open_image(fn, # image file
                n_in:int=1, # channels wanted: 1 (greyscale) or 3 (RGB)
                size:int|None=None, # if given, the image is resized (squished) to `size` x `size`
               )->Image.Image:
-    "Open `fn` as an 8-bit greyscale or RGB PIL image, whatever its mode."
-    im = Image.open(fn)
+    "Open `fn` as an 8-bit greyscale or RGB PIL image, whatever its mode; images too large to decode safely are refused."
+    im = _open(fn)
     if size is not None and im.format == 'JPEG': im.draft('L' if n_in == 1 else 'RGB', (size, size))
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
         a = np.asarray(im, dtype=np.float32)
@@ -217,7 +232,7 @@ def label_items(files, label:str='folder'):
     if miss: warnings.warn(f"label regex {label!r} does not match {len(miss)} file(s), skipped: {', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}")
     return keep
 
-# %% ../nbs/01_data.ipynb #93b06d50
+# %% ../nbs/01_data.ipynb #6b9742b9
 digit_stats = ([0.1307], [0.3081])  # MNIST's mean and std
 
 def norm_stats(stats='digits', # 'digits', 'imagenet', or (mean, std)
@@ -232,12 +247,17 @@ def norm_stats(stats='digits', # 'digits', 'imagenet', or (mean, std)
     return m, s
 
 def digit_augment(size:int=28, # image size
-                  max_rotate:float=10., max_zoom:float=1.1, max_warp:float=0.1, max_lighting:float=0.2, p_affine:float=0.75):
-    "fastai batch augmentation suited to digits: no flips, black padding."
+                  max_rotate:float=10., # degrees
+                  max_zoom:float=1.1, # zoom in or out by up to this factor
+                  max_warp:float=0., # perspective warp (off: digits are flat scans, and it costs time on a CPU)
+                  max_lighting:float=0., # brightness/contrast change
+                  p_affine:float=0.75, # probability of the affine part
+                 ):
+    "fastai batch augmentation suited to digits: whole batches at once, no flips, black padding."
     return aug_transforms(do_flip=False, max_rotate=max_rotate, min_zoom=1/max_zoom, max_zoom=max_zoom, max_warp=max_warp,
                           max_lighting=max_lighting, p_affine=p_affine, pad_mode='zeros')
 
-# %% ../nbs/01_data.ipynb #7ea3fef9
+# %% ../nbs/01_data.ipynb #986a89d4
 def _decode_chunk(files, n_in=1, size=28):
     out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []
     for i, f in enumerate(files):
@@ -251,7 +271,7 @@ def _verify_chunk(files):
     bad = []
     for i, f in enumerate(files):
         try:
-            with Image.open(f) as im: im.draft(im.mode, (32, 32)); im.load()
+            with _open(f) as im: im.draft(im.mode, (32, 32)); im.load()
         except Exception as e: bad.append((i, f'{type(e).__name__}: {e}'))
     return bad
 
@@ -366,7 +386,7 @@ def _cacheable(files, size, limit=64):
 def _to_cached(dl, x, y):
     return dl.new(cls=CachedDL, num_workers=0, x=x, y=y)
 
-# %% ../nbs/01_data.ipynb #cb4f6d18
+# %% ../nbs/01_data.ipynb #da6f2196
 def digit_dls(path, # folder of images: split folders (train/valid/test) or one folder per label
               label:str='folder', # 'folder', or a regex whose group 1 is the label
               size:int=28, # images are resized to `size` x `size`
@@ -396,8 +416,10 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
 
     items, xs = _read(items, n_in, size, use_cache, strict)
     _check_labels(items, label, path)
-    dblock = digit_block(label, n_in, size, splitter, augment, stats)
+    items, xs, split = _drop_unseen(items, xs, splitter(items), label)
+    dblock = digit_block(label, n_in, size, lambda o: split, augment, stats)
     dsets = dblock.datasets(items)
+    check(len(dsets.vocab) >= 2, f'only one label ({dsets.vocab[0]}) under {path}; a classifier needs images of at least two labels')
     check(len(dsets.splits[0]) > 0, f'no training images under {path}; put images in {sp["train"] or "label folders"}')
     check(len(dsets.splits[1]) > 0, f'no validation images under {path}; add some to {sp["valid"] or "the folder"} or raise valid_pct')
     dls = dsets.dataloaders(bs=bs, after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, device=device, path=path,
@@ -411,10 +433,24 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
         if test_dl is not None: loaders.append(test_dl)
     return DigitDataLoaders(*loaders, path=path, device=device)
 
-# %% ../nbs/01_data.ipynb #8ffbcdff
+# %% ../nbs/01_data.ipynb #a01b9f02
 def _labels(dsets)->torch.Tensor:
     "The category index of every item of `dsets` (a fastai `Datasets`), as a tensor."
     return torch.tensor([int(o) for o in dsets.tls[1]], dtype=torch.long)
+
+def _drop_unseen(items, xs, splits, label):
+    "Drop validation items whose label has no training image, with a warning naming the labels; re-index the splits."
+    f = labeller(label)
+    seen = {f(items[i]) for i in splits[0]}
+    unseen = {i for i in splits[1] if f(items[i]) not in seen}
+    if not unseen: return items, xs, splits
+    names = sorted({f(items[i]) for i in unseen})
+    warnings.warn(f"{len(unseen)} validation image(s) have labels with no training images ({', '.join(names[:5])}), skipped: "
+                  'add training images of those labels')
+    keep = [i for i in range(len(items)) if i not in unseen]
+    new = {old: k for k, old in enumerate(keep)}
+    return (L(items[i] for i in keep), xs[keep] if xs is not None else None,
+            ([new[i] for i in splits[0]], [new[i] for i in splits[1] if i in new]))
 
 def _check_labels(items, label, path):
     if label != 'folder': return

@@ -55,14 +55,14 @@ def save_model(learn:Learner, path, size:int)->Path:
     save_json(model_config(learn, size), path/'model.json')
     return path
 
-# %% ../nbs/05_train.ipynb #73d9d78f
+# %% ../nbs/05_train.ipynb #55b04546
 class Predictor:
     "A saved model ready for inference: one image, a batch, or a folder; no DataLoader per call."
     def __init__(self, model:torch.nn.Module, config:dict, device=None):
         self.config, self.vocab = config, list(config['vocab'])
         self.size, self.n_in = int(config['size']), int(config['n_in'])
         self.device = torch.device(device) if device is not None else default_device()
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device, memory_format=torch.channels_last).eval()   # faster convolutions on CPU and GPU
         self.mean = torch.tensor(config['mean'], device=self.device).view(1, -1, 1, 1)
         self.std = torch.tensor(config['std'], device=self.device).view(1, -1, 1, 1)
 
@@ -169,7 +169,7 @@ def _prepare_out(out, overwrite:bool)->Path:
     except OSError as e: raise DigitclsError(f'--out {out} cannot be written ({e.strerror}); choose a folder you can write to') from None
     return out
 
-# %% ../nbs/05_train.ipynb #1b3178ec
+# %% ../nbs/05_train.ipynb #8b06a694
 def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:FILE', or a folder of images
                  label:str='folder', # 'folder', or a regex on file names whose group 1 is the label
                  arch:str='digit_cnn', # a name in `ARCHS`
@@ -191,8 +191,12 @@ def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:F
                  cpu:bool=False, # train on the CPU even when a GPU is present
                  quiet:bool=False, # no progress bars or epoch tables
                  strict:bool=False, # error on unreadable images instead of skipping them
+                 resume=None, # an interrupted run folder: continue it from its last checkpoint, with its own options
+                 _resuming:bool=False,
                 )->TrainResult:
     "Train, evaluate and save an image classifier with fastai's transfer-learning recipe, offline by default."
+    if resume is not None: return _resume(resume, cpu=cpu, quiet=quiet)
+    opts = {k: v for k, v in locals().items() if k in _RUN_OPTIONS}
     check(epochs is None or epochs >= 1, f'epochs={epochs} must be at least 1')
     check(lr is None or lr > 0, f'lr={lr} must be positive')
     check(bs >= 1, f'bs={bs} must be at least 1')
@@ -203,25 +207,26 @@ def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:F
     epochs = ifnone(epochs, 3 if pretrained else 10)
     path = data_path(data)
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    out = _prepare_out(ifnone(out, digitcls_home()/'runs'/f"{Path(str(data or 'digits')).name.replace(':', '-')}-{arch}-{stamp}"), overwrite)
+    if _resuming: out = Path(out)
+    else: out = _prepare_out(ifnone(out, digitcls_home()/'runs'/f"{Path(str(data or 'digits')).name.replace(':', '-')}-{arch}-{stamp}"), overwrite)
     if pretrained: pretrained_weights(arch, weights)   # fail before any work when weights cannot be had
+    work = out/'.work'
+    if not _resuming: save_json({**opts, 'data': str(path), 'weights': str(weights) if weights is not None else None}, out/'run.json')
     set_seed(seed)
     device = default_device(cpu)
     t0 = time.time()
     stats = (spec.stats if spec.stats is not None else 'imagenet') if pretrained else 'digits'
     dls = digit_dls(path, label=label, size=size, n_in=1, bs=bs, valid_pct=valid_pct, seed=seed, augment=augment,
                     stats=stats, device=device, strict=strict)
-    work = out/'.work'
     learn = digit_learner(dls, arch, pretrained=pretrained, weights=weights, path=work)
-    if device.type == 'cuda': learn.to_fp16()
     quiet_ctx = (lambda: contextlib.ExitStack()) if not quiet else (lambda: _quiet(learn))
     with quiet_ctx():
         lrs = fit_recipe(learn, epochs=epochs, freeze_epochs=freeze_epochs, lr=lr, patience=patience,
-                         history=out/'history.csv', plots=out, show=False)
+                         history=out/'history.csv', plots=out, show=False, checkpoint=work/'checkpoint.pth', resume=_resuming)
     train_seconds = time.time() - t0
     history = lrs.pop('history')
     if device.type == 'cuda': learn.to_fp32()
-    files = {'model': save_model(learn, out, size)/'model.pth', 'config': out/'model.json', 'history': out/'history.csv'}
+    files = {'model': save_model(learn, out, size)/'model.pth', 'config': out/'model.json', 'history': out/'history.csv', 'run': out/'run.json'}
     files.update({p.stem: p for p in out.glob('lr_find*.png')})
     valid = interpret(learn, 'valid')
     metrics = {'valid': valid.metrics()}
@@ -244,6 +249,22 @@ def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:F
     shutil.rmtree(work, ignore_errors=True)
     learn.path = out
     return TrainResult(learn, metrics, lrs, out, files, history)
+
+_RUN_OPTIONS = ('data', 'label', 'arch', 'epochs', 'lr', 'bs', 'size', 'pretrained', 'weights', 'freeze_epochs', 'augment',
+                'valid_pct', 'patience', 'seed', 'export', 'heatmap', 'strict')
+
+def _resume(run, cpu=False, quiet=False)->TrainResult:
+    "Continue the interrupted run in folder `run` from `.work/checkpoint.pth`, with the options saved in `run.json`."
+    run = Path(run).expanduser()
+    check(run.is_dir(), f'--resume {run} does not exist; pass the folder of an interrupted run')
+    check((run/'run.json').is_file(), f'{run} has no run.json, so it is not a digitcls run folder; pass the folder given to --out')
+    if not (run/'.work'/'checkpoint.pth').is_file():
+        done = (run/'metrics.json').is_file()
+        raise DigitclsError(f'{run} has nothing to resume: ' + ('the run finished (metrics.json is there)' if done else
+                            'it stopped before the first epoch ended; start it again'))
+    opts = load_json(run/'run.json')
+    check(isinstance(opts, dict) and set(opts) <= set(_RUN_OPTIONS), f'{run}/run.json is not a digitcls run.json; start the run again')
+    return train_digits(**opts, out=run, cpu=cpu, quiet=quiet, _resuming=True)
 
 def _plain(o):
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}

@@ -1,0 +1,198 @@
+"Issue 6: every kind of messy input ends in a clear warning or one-line error, and nothing the user had is lost."
+import os, signal, subprocess, sys, time, shutil, warnings
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, torch
+from PIL import Image
+from digitcls.core import DigitclsError
+from digitcls.data import digit_dls, image_files, open_image
+from digitcls.train import load_model, train_digits
+from conftest import DIGITCLS
+
+def cli(*args, home=None):
+    env = {**os.environ, **({'DIGITCLS_HOME': str(home)} if home else {})}
+    return subprocess.run([DIGITCLS, *map(str, args)], capture_output=True, text=True, env=env)
+
+def one_line_error(r, msg):
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    err = [l for l in r.stderr.strip().splitlines() if not l.startswith('digitcls: warning')]
+    assert len(err) == 1 and msg in err[0] and 'Traceback' not in r.stderr, r.stderr
+
+MODES = ['L', 'LA', 'RGB', 'RGBA', 'P', 'CMYK', 'I;16', '1']
+FORMATS = {'png': 'PNG', 'jpg': 'JPEG', 'bmp': 'BMP', 'tif': 'TIFF', 'webp': 'WEBP'}
+
+def in_mode(im:Image.Image, mode:str)->Image.Image:
+    "The greyscale digit `im` in `mode`, looking the same."
+    if mode == 'I;16': return Image.fromarray(np.asarray(im).astype(np.uint16)*257)
+    if mode == '1': return im.point(lambda v: 255 if v > 100 else 0).convert('1', dither=Image.Dither.NONE)
+    if mode == 'CMYK': return im.convert('RGB').convert('CMYK')
+    if mode == 'P': return im.convert('RGB').convert('P', palette=Image.Palette.ADAPTIVE, colors=256)
+    return im.convert(mode)
+
+def write_all(im, stem, dest)->list:
+    "Save `im` in every mode and format PIL can write together; return the files."
+    out = []
+    for mode in MODES:
+        for ext, fmt in FORMATS.items():
+            fn = dest/f'{stem} {mode.replace(";", "")}.{ext}'
+            try:
+                in_mode(im, mode).save(fn, fmt, **({'quality': 95} if fmt in ('JPEG', 'WEBP') else {}))
+                stored = Image.open(fn).mode
+            except (OSError, ValueError, KeyError): stored = None
+            if stored == mode or (mode == 'I;16' and stored in ('I', 'I;16', 'I;16B')): out.append(fn)
+            else: fn.unlink(missing_ok=True)   # the format cannot store this mode (PIL would convert it)
+    return out
+
+def test_every_mode_and_format_predicts_like_png(run_dir, digits, tmp_path):
+    model = load_model(run_dir[0], device='cpu')
+    confident = []
+    for f in image_files(digits/'test'):
+        lbl, p, _ = model.predict(f)
+        if p > 0.9 and lbl == f.parent.name: confident.append(f)
+        if len(confident) == 3: break
+    assert len(confident) == 3
+    for f in confident:
+        files = write_all(Image.open(f).convert('L'), f'{f.parent.name}_{f.stem}', tmp_path)
+        got = {Path(g).name: model.predict(g)[0] for g in files}
+        assert all(v == f.parent.name for v in got.values()), (f, got)
+    names = [p.name for p in tmp_path.iterdir()]
+    for mode in MODES: assert any(f' {mode.replace(";", "")}.' in n for n in names), mode
+    for ext in FORMATS: assert any(n.endswith('.' + ext) for n in names), ext
+
+def test_tiny_and_non_square_images(run_dir, digits, tmp_path):
+    model = load_model(run_dir[0], device='cpu')
+    src = Image.open(image_files(digits/'test')[0])
+    src.resize((1, 1)).save(tmp_path/'one.png'); src.resize((40, 20)).save(tmp_path/'wide.png')
+    for n in ('one.png', 'wide.png'):
+        lbl, p, probs = model.predict(tmp_path/n)
+        assert lbl in model.vocab and 0 < p <= 1 and len(probs) == 10
+    assert len(model.predict_folder(tmp_path)) == 2
+
+def test_training_on_mixed_modes_formats_and_sizes(home, digits, tmp_path):
+    d = tmp_path/'mixed'
+    for split, n in (('train', 40), ('valid', 10)):
+        for lbl in ('3', '7'):
+            (d/split/lbl).mkdir(parents=True)
+            for i, f in enumerate(image_files(digits/split/lbl)[:n]):
+                im = Image.open(f).convert('L')
+                if i % 7 == 0: im = im.resize((37, 19))          # non-square, any size
+                mode, (ext, fmt) = MODES[i % len(MODES)], list(FORMATS.items())[i % len(FORMATS)]
+                try: in_mode(im, mode).save(d/split/lbl/f'{i}.{ext}', fmt)
+                except (OSError, ValueError, KeyError): in_mode(im, mode).save(d/split/lbl/f'{i}.tif')   # TIFF stores every mode
+    Image.open(f).resize((1, 1)).save(d/'train'/'3'/'tiny.png')
+    res = train_digits(d, epochs=5, bs=8, lr=0.01, quiet=True, out=tmp_path/'run')
+    assert res.metrics['valid']['accuracy'] >= 0.8, res.metrics['valid']
+
+def test_decompression_bomb_is_refused_not_decoded(run_dir, digits, tmp_path):
+    Image.new('1', (12000, 12000)).save(tmp_path/'bomb.png')
+    with pytest.raises(DigitclsError, match='12000x12000 pixels.*downscale it'): open_image(tmp_path/'bomb.png')
+    r = cli('predict', '--model', run_dir[0], tmp_path/'bomb.png')
+    one_line_error(r, 'bomb.png is 12000x12000 pixels')
+    d = tmp_path/'d'; shutil.copytree(digits, d)
+    shutil.copy(tmp_path/'bomb.png', d/'train'/'4'/'bomb.png')
+    with pytest.warns(UserWarning, match='bomb.png'): dls = digit_dls(d, bs=16, device='cpu')
+    assert len(dls.train_ds) == 1257
+
+def test_folder_without_images_and_hidden_files(tmp_path):
+    (tmp_path/'notes').mkdir(); (tmp_path/'notes'/'README.txt').write_text('x')
+    with pytest.raises(DigitclsError, match='No images found under'): digit_dls(tmp_path/'notes')
+    d = tmp_path/'d'
+    for lbl in ('a', 'b'):
+        (d/lbl).mkdir(parents=True)
+        for i in range(10): Image.new('L', (28, 28), 25*i).save(d/lbl/f'{i}.png')
+    (d/'.DS_Store').write_bytes(b'\0\0'); (d/'a'/'.hidden.png').write_bytes(b'x'); (d/'b'/'notes.txt').write_text('x')
+    with pytest.warns(UserWarning, match='3 file\\(s\\) under .* are not images and were ignored'): dls = digit_dls(d, device='cpu')
+    assert len(dls.train_ds) + len(dls.valid_ds) == 20
+
+def test_regex_matching_no_file_shows_examples(digits_flat):
+    with pytest.raises(DigitclsError, match=r"matches none of \d+ file names, e.g. 0_"): digit_dls(digits_flat, label=r'^cat_(\d+)')
+
+def test_only_one_class(tmp_path):
+    (tmp_path/'d'/'a').mkdir(parents=True)
+    for i in range(10): Image.new('L', (28, 28), i).save(tmp_path/'d'/'a'/f'{i}.png')
+    with pytest.raises(DigitclsError, match=r'only one label \(a\).*at least two labels'): digit_dls(tmp_path/'d')
+
+def test_label_only_in_valid_or_test_is_skipped(digits, tmp_path):
+    d = tmp_path/'d'; shutil.copytree(digits, d)
+    for split in ('valid', 'test'):
+        (d/split/'x').mkdir()
+        Image.open(image_files(d/split/'1')[0]).save(d/split/'x'/'odd.png')
+    with pytest.warns(UserWarning) as w: dls = digit_dls(d, bs=16, device='cpu')
+    msgs = ' '.join(str(o.message) for o in w)
+    assert 'validation image(s) have labels with no training images (x)' in msgs and 'labels not in training (x)' in msgs
+    assert 'x' not in dls.vocab and len(dls.valid_ds) == 270 and len(dls.test.dataset) == 270
+
+def test_spaces_and_non_ascii_labels_and_paths(home, digits, tmp_path):
+    d = tmp_path/'dossier à chiffres'/'données'
+    names = {'0': 'zéro', '1': 'un deux', '2': '三'}
+    for split in ('train', 'valid'):
+        for src, lbl in names.items():
+            (d/split/lbl).mkdir(parents=True)
+            for f in image_files(digits/split/src)[:30]: shutil.copy(f, d/split/lbl/f'chiffre {f.name}')
+    out = tmp_path/'sortie é'
+    r = cli('train', '--data', d, '--epochs', '5', '--bs', '8', '--lr', '0.01', '--out', out, '--quiet', home=home)
+    assert r.returncode == 0, r.stderr
+    assert sorted(load_model(out, device='cpu').vocab) == sorted(names.values())
+    r = cli('predict', '--model', out, d/'valid', '--csv', tmp_path/'p.csv', home=home)
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path/'p.csv', encoding='utf-8')
+    assert (df.label == df.image_id.map(lambda s: Path(s).parent.name)).mean() > 0.8
+
+def test_model_vocab_or_shape_mismatch(run_dir, digits, tmp_path):
+    out, _ = run_dir
+    d = tmp_path/'letters'
+    for lbl in ('a', 'b'):
+        (d/lbl).mkdir(parents=True); Image.new('L', (28, 28)).save(d/lbl/'0.png')
+    one_line_error(cli('evaluate', '--model', out, '--data', d), "labels ['a', 'b'] under")
+    bad = tmp_path/'bad'; shutil.copytree(out, bad)
+    cfg = (bad/'model.json').read_text().replace('"n_in": 1', '"n_in": 3')
+    (bad/'model.json').write_text(cfg)
+    one_line_error(cli('predict', '--model', bad, image_files(digits/'test')[0]), 'do not belong together')
+    (bad/'model.pth').unlink()
+    one_line_error(cli('predict', '--model', bad, image_files(digits/'test')[0]), 'has no model.pth')
+    # a bigger RGB image of a digit is converted and resized to what the model takes
+    Image.open(image_files(digits/'test'/'5')[0]).convert('RGB').resize((64, 64)).save(tmp_path/'big.jpg')
+    assert load_model(out, device='cpu').predict(tmp_path/'big.jpg')[0] in [str(i) for i in range(10)]
+
+def test_weights_file_that_would_run_code_is_refused(run_dir, tmp_path):
+    out, _ = run_dir
+    bad = tmp_path/'evil'; shutil.copytree(out, bad)
+    flag = tmp_path/'pwned'
+    class Evil:
+        def __reduce__(self): return (os.system, (f'touch {flag}',))
+    torch.save({'x': Evil()}, bad/'model.pth')
+    with pytest.raises(DigitclsError, match='model.pth cannot be read'): load_model(bad)
+    assert not flag.exists()
+
+def test_out_that_cannot_be_written(home, tmp_path):
+    (tmp_path/'afile').write_text('x')
+    one_line_error(cli('train', '--out', tmp_path/'afile'/'run', '--epochs', '1', home=home), 'cannot be written')
+    one_line_error(cli('train', '--out', tmp_path/'afile', '--epochs', '1', home=home), 'is a file')
+
+def test_interrupted_write_keeps_previous_file(tmp_path):
+    from digitcls.core import atomic_write, save_json, load_json
+    save_json({'v': 1}, tmp_path/'m.json')
+    with pytest.raises(RuntimeError):
+        with atomic_write(tmp_path/'m.json', 'w') as f: f.write('{"v": 2, "half'); raise RuntimeError('crash')
+    assert load_json(tmp_path/'m.json') == {'v': 1}
+    assert [p.name for p in tmp_path.iterdir()] == ['m.json']
+
+def test_resume_after_a_crash(home, tmp_path):
+    out = tmp_path/'run'
+    p = subprocess.Popen([DIGITCLS, 'train', '--epochs', '6', '--lr', '0.01', '--patience', '0', '--out', str(out), '--quiet'],
+                         env={**os.environ, 'DIGITCLS_HOME': str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.time()
+    while not (out/'.work'/'checkpoint.pth').exists() and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert (out/'.work'/'checkpoint.pth').exists() and not (out/'metrics.json').exists()
+    done = len(pd.read_csv(out/'history.csv')) if (out/'history.csv').exists() else 0
+    assert done < 6
+    r = cli('train', '--resume', out, '--quiet', home=home)
+    assert r.returncode == 0, r.stderr
+    h = pd.read_csv(out/'history.csv')
+    assert list(h.epoch) == list(range(6)), h
+    assert not (out/'.work').exists() and (out/'model.pth').exists()
+    import json
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['test']['accuracy'] > 0.95 and m['epochs_run'] == 6
+    one_line_error(cli('train', '--resume', out, home=home), 'nothing to resume: the run finished')
+    one_line_error(cli('train', '--resume', tmp_path, home=home), 'has no run.json')
