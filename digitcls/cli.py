@@ -11,7 +11,7 @@ from .core import *
 # %% auto #0
 __all__ = ['parser', 'parse_args', 'run', 'main']
 
-# %% ../nbs/06_cli.ipynb #6e1de3e8
+# %% ../nbs/06_cli.ipynb #bf44e9b5
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f'{s!r} is not a whole number')
@@ -51,7 +51,7 @@ def parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     t = sub.add_parser('train', help='train, evaluate and save a model')
     _train_options(t)
-    t.add_argument('--epochs', type=_positive_int, default=None, help='epochs (default: 10 from scratch, 3 pretrained)')
+    t.add_argument('--epochs', type=_positive_int, default=None, help='epochs (default: 10 from scratch, 5 pretrained)')
     t.add_argument('--freeze-epochs', type=int, default=1, help='epochs with the body frozen (pretrained)')
     t.add_argument('--lr', type=_positive_float, default=None, help='peak learning rate (default: from lr_find)')
     t.add_argument('--patience', type=int, default=3, help='early stopping patience in epochs (0: off)')
@@ -75,6 +75,16 @@ def parser()->argparse.ArgumentParser:
     r.add_argument('paths', nargs='+', help='images or folders')
     r.add_argument('--csv', default=None, help='write image_id,label,prob here')
     _common(r)
+    b = sub.add_parser('bench', help='benchmark the pipeline, training on MNIST against fastai, and prediction')
+    b.add_argument('--mnist', default=None, help='MNIST archive or folder (default: a local copy, else a download)')
+    b.add_argument('--skip-mnist', action='store_true', help='only the pipeline and prediction parts')
+    b.add_argument('--n-pipeline', type=_positive_int, default=8000, help='training images for the pipeline part')
+    b.add_argument('--fastai-epochs', type=int, default=2, help="epochs of fastai's resnet18 recipe on MNIST (0: skip it)")
+    b.add_argument('--epochs', type=_positive_int, default=None, help='epochs of train_digits on MNIST (default: its default)')
+    b.add_argument('--fast', action='store_true', help='also run the fast setting (digit_cnn_small, 1 epoch, bs 256)')
+    b.add_argument('--archs', action='store_true', help='also the architecture x size x epochs table on the embedded digits')
+    b.add_argument('--json', default=None, help='results file (default: $DIGITCLS_HOME/bench/bench-<time>.json)')
+    _common(b)
     l = sub.add_parser('lr-find', help="run fastai's lr_find and save the plot")
     _train_options(l)
     l.add_argument('--out', default='lr_find.png', help='plot file')
@@ -115,7 +125,7 @@ def parse_args(argv=None)->argparse.Namespace:
         args = p.parse_args([args.command, *argv2, *(argv if argv is not None else sys.argv[1:])[1:]])
     return args
 
-# %% ../nbs/06_cli.ipynb #34089f16
+# %% ../nbs/06_cli.ipynb #28bc8022
 def _summary(res)->str:
     m = res.metrics
     lines = [f"trained {m['arch']} on {m['data']} in {m['train_seconds']:.1f}s ({m['epochs_run']} epochs, {m['device']})",
@@ -155,6 +165,10 @@ def run(args:argparse.Namespace)->int:
         if args.csv:
             with atomic_write(args.csv, 'w', encoding='utf-8', newline='') as f: df.to_csv(f, index=False)
         if not args.quiet or not args.csv: print(df.to_csv(index=False), end='')
+    elif args.command == 'bench':
+        from digitcls.bench import bench, FAST
+        bench(args.mnist, n_pipeline=args.n_pipeline, fastai_epochs=args.fastai_epochs, skip_mnist=args.skip_mnist, json=args.json, archs=args.archs,
+              train_kwargs={'epochs': args.epochs} if args.epochs else None, fast_kwargs=FAST if args.fast else None)
     elif args.command == 'lr-find':
         from digitcls.data import digit_dls
         from digitcls.learner import digit_learner, find_lr

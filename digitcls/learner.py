@@ -127,12 +127,12 @@ def load_checkpoint(fname)->dict:
     check(isinstance(ck, dict) and {'model', 'opt', 'state'} <= set(ck), f'{fname} is not a digitcls checkpoint')
     return ck
 
-# %% ../nbs/03_learner.ipynb #efefabb9
+# %% ../nbs/03_learner.ipynb #7833b5c8
 def fit_recipe(learn:Learner, # from `digit_learner`
                epochs:int=5, # epochs after unfreezing (all epochs for a model trained from scratch)
                freeze_epochs:int=1, # epochs with the body frozen (pretrained models only)
                lr:float|None=None, # peak learning rate; default from `lr_find`
-               lr_mult:float=100, # body's first group learns `lr_mult` times slower than the head after unfreezing
+               lr_mult:float=10, # body's first group learns `lr_mult` times slower than the head after unfreezing
                pct_start:float=0.25, # part of each cycle spent warming up
                patience:int|None=3, # stop after this many epochs without better validation accuracy; None: never
                history=None, # CSV file for the epoch history
@@ -184,11 +184,11 @@ def fit_recipe(learn:Learner, # from `digit_learner`
         learn.freeze()
         if lr is None and 'lr_find_frozen' not in out and not resumed_past('frozen'):
             out['lr_find_frozen'] = find_lr(learn, plot('lr_find_frozen.png'), num_it, show)._asdict()
-        lr1 = out.setdefault('lr_frozen', ifnone(lr, out.get('lr_find_frozen', {}).get('valley')))
+        lr1 = out.setdefault('lr_frozen', ifnone(lr, out.get('lr_find_frozen', {}).get('minimum')))
         run('frozen', freeze_epochs, lr1, 0.99)
         learn.unfreeze()
         if lr is None and 'lr_find' not in out: out['lr_find'] = find_lr(learn, plot('lr_find.png'), num_it, show)._asdict()
-        hi = min(ifnone(lr, out.get('lr_find', {}).get('valley')), lr1)
+        hi = min(ifnone(lr, out.get('lr_find', {}).get('minimum')), lr1)
         out['lr'] = (hi/lr_mult, hi)
         run('unfrozen', epochs, slice(hi/lr_mult, hi), pct_start)
     else:

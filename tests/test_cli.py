@@ -102,3 +102,14 @@ def test_damaged_model_folder(run_dir, tmp_path):
     shutil.copy(out/'model.json', bad/'model.json'); (bad/'model.pth').write_bytes(b'garbage')
     r = cli('predict', '--model', bad, __file__)
     assert r.returncode == 2 and 'model.pth cannot be read' in r.stderr
+
+
+def test_bench_prints_tables_and_writes_json(home, tmp_path):
+    r = cli('bench', '--skip-mnist', '--n-pipeline', '300', '--json', tmp_path/'b.json', home=home)
+    assert r.returncode == 0, r.stderr
+    assert '1. Pipeline ceiling' in r.stdout and '3. Prediction' in r.stdout
+    b = json.loads((tmp_path/'b.json').read_text())
+    assert {'machine', 'pipeline', 'predict'} <= set(b)
+    zero = {row['pipeline']: row for row in b['pipeline'] if row['model'] == 'zero-cost'}
+    assert zero['digitcls digit_dls']['train_img_s'] > zero['fastai folder DataLoaders']['train_img_s']
+    assert b['predict']['predict_ms_median'] > 0 and b['predict']['batch_img_s_model'] > 0

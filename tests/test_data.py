@@ -14,6 +14,15 @@ def test_import_all():
     assert callable(train_digits)
 
 
+def test_public_names_are_functions_even_after_submodules_load():
+    import importlib, digitcls, digitcls.train   # importing the submodules sets attributes on the package
+    for name in digitcls.__all__:
+        obj = getattr(importlib.import_module('digitcls'), name)
+        assert not isinstance(obj, type(digitcls)), f'digitcls.{name} is a module, not the API object'
+    from digitcls import interpret, Interpretation
+    assert callable(interpret) and isinstance(Interpretation, type)
+
+
 def test_digits_counts_per_split_and_label(digits):
     counts = {s: {l.name: len(list(l.glob('*.png'))) for l in (digits/s).iterdir()} for s in ('train', 'valid', 'test')}
     assert sum(counts['train'].values()) == 1257 and sum(counts['valid'].values()) == 270 and sum(counts['test'].values()) == 270
