@@ -40,3 +40,18 @@ def run_dir(home, tmp_path_factory):
                        capture_output=True, text=True, env={**os.environ, 'DIGITCLS_HOME': str(home)})
     assert r.returncode == 0, r.stderr
     return out, r.stdout
+
+
+def run_main(*args, home=None):
+    "The `digitcls` command run in this process through `digitcls.cli.main` (no start-up cost); returns rc, stdout, stderr."
+    import contextlib, io, types
+    from digitcls.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    old = os.environ.get('DIGITCLS_HOME')
+    if home is not None: os.environ['DIGITCLS_HOME'] = str(home)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            rc = main([str(a) for a in args])
+    finally:
+        if old is not None: os.environ['DIGITCLS_HOME'] = old
+    return types.SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())

@@ -2,7 +2,7 @@
 import json, os, subprocess, sys
 from pathlib import Path
 import pandas as pd, pytest, torch
-from conftest import DIGITCLS
+from conftest import DIGITCLS, run_main
 
 
 def cli(*args, home=None):
@@ -73,7 +73,7 @@ def test_config_file(home, tmp_path):
     (['evaluate', '--model', '/no/model', '--data', '.'], 'model folder /no/model does not exist'),
 ])
 def test_errors_are_one_line_exit_2(home, args, msg):
-    r = cli(*args, home=home)
+    r = run_main(*args, home=home)   # in this process: the console script itself is run by the other tests
     assert r.returncode == 2, (r.returncode, r.stderr)
     err = [l for l in r.stderr.strip().splitlines() if not l.startswith('digitcls: warning')]
     assert len(err) == 1 and msg in err[0] and 'Traceback' not in r.stderr, r.stderr
@@ -97,10 +97,10 @@ def test_damaged_model_folder(run_dir, tmp_path):
     out, _ = run_dir
     bad = tmp_path/'bad'; shutil.copytree(out, bad)
     (bad/'model.json').write_text('{oops')
-    r = cli('predict', '--model', bad, __file__)
+    r = run_main('predict', '--model', bad, __file__)
     assert r.returncode == 2 and 'model.json is not valid JSON' in r.stderr
     shutil.copy(out/'model.json', bad/'model.json'); (bad/'model.pth').write_bytes(b'garbage')
-    r = cli('predict', '--model', bad, __file__)
+    r = run_main('predict', '--model', bad, __file__)
     assert r.returncode == 2 and 'model.pth cannot be read' in r.stderr
 
 

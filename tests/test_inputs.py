@@ -6,11 +6,9 @@ from PIL import Image
 from digitcls.core import DigitclsError
 from digitcls.data import digit_dls, image_files, open_image
 from digitcls.train import load_model, train_digits
-from conftest import DIGITCLS
+from conftest import DIGITCLS, run_main
 
-def cli(*args, home=None):
-    env = {**os.environ, **({'DIGITCLS_HOME': str(home)} if home else {})}
-    return subprocess.run([DIGITCLS, *map(str, args)], capture_output=True, text=True, env=env)
+cli = run_main   # the command through `main`, in this process; tests/test_cli.py runs the installed script
 
 def one_line_error(r, msg):
     assert r.returncode == 2, (r.returncode, r.stderr)
