@@ -127,7 +127,7 @@ def load_checkpoint(fname)->dict:
     check(isinstance(ck, dict) and {'model', 'opt', 'state'} <= set(ck), f'{fname} is not a digitcls checkpoint')
     return ck
 
-# %% ../nbs/03_learner.ipynb #7833b5c8
+# %% ../nbs/03_learner.ipynb #4cd103fb
 def fit_recipe(learn:Learner, # from `digit_learner`
                epochs:int=5, # epochs after unfreezing (all epochs for a model trained from scratch)
                freeze_epochs:int=1, # epochs with the body frozen (pretrained models only)
@@ -197,6 +197,4 @@ def fit_recipe(learn:Learner, # from `digit_learner`
         # from scratch, one-cycle tolerates a high peak: a quarter of the loss minimum's lr (fastbook suggests a tenth)
         out['lr'] = ifnone(lr, out.get('lr_find', {}).get('minimum', 0)/4)
         run('fit', epochs, out['lr'], pct_start)
-    res = {k: v for k, v in out.items()}
-    res['history'] = hist.df
-    return res
+    return {**out, 'history': hist.df}

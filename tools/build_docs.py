@@ -6,7 +6,7 @@ entries for everything exported), then nbconvert's HTML exporter, in one page pe
 
 Where Quarto is installed, `nbdev_docs` builds the full nbdev site from the same notebooks."""
 from __future__ import annotations
-import argparse, html, json, re, shutil, sys
+import argparse, html, json, re, shutil
 from pathlib import Path
 
 PAGE = """<!doctype html>
