@@ -166,8 +166,8 @@ def bench_archs(path=None, # a folder with train/valid/test (default: the embedd
         shutil.rmtree(res.out.parent, ignore_errors=True)
     return pd.DataFrame(rows)
 
-# %% ../nbs/07_bench.ipynb #38218ed8
-FAST = dict(arch='digit_cnn_small', epochs=1, bs=256)   # the documented fast setting of `train_digits`
+# %% ../nbs/07_bench.ipynb #7833d6fd
+FAST = dict(arch='digit_cnn_small', size=20, epochs=2, bs=256, lr=0.03, augment=False)   # the documented fast setting of `train_digits`
 
 def _machine()->dict:
     dev = default_device()

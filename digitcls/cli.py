@@ -11,7 +11,7 @@ from .core import *
 # %% auto #0
 __all__ = ['parser', 'parse_args', 'run', 'main']
 
-# %% ../nbs/06_cli.ipynb #bf44e9b5
+# %% ../nbs/06_cli.ipynb #85681f63
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f'{s!r} is not a whole number')
@@ -37,7 +37,7 @@ def _train_options(p):
     p.add_argument('--data', default='digits', help="folder of images, 'digits' (embedded), 'mnist' or 'mnist:FILE'")
     p.add_argument('--label', default='folder', help="'folder' or a regex whose group 1 is the label")
     p.add_argument('--arch', default='digit_cnn', help='architecture (see digitcls.models.ARCHS)')
-    p.add_argument('--bs', type=_positive_int, default=64, help='batch size')
+    p.add_argument('--bs', type=_positive_int, default=None, help='batch size (default: 64; 128 from 10,000 training images)')
     p.add_argument('--size', type=_positive_int, default=None, help='input size (default: the architecture\'s)')
     p.add_argument('--seed', type=int, default=42, help='random seed')
     p.add_argument('--valid-pct', type=float, default=0.2, help='held out when there is no valid folder')
@@ -51,7 +51,7 @@ def parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     t = sub.add_parser('train', help='train, evaluate and save a model')
     _train_options(t)
-    t.add_argument('--epochs', type=_positive_int, default=None, help='epochs (default: 10 from scratch, 5 pretrained)')
+    t.add_argument('--epochs', type=_positive_int, default=None, help='epochs (default: 10 from scratch, fewer for large sets, 5 pretrained)')
     t.add_argument('--freeze-epochs', type=int, default=1, help='epochs with the body frozen (pretrained)')
     t.add_argument('--lr', type=_positive_float, default=None, help='peak learning rate (default: from lr_find)')
     t.add_argument('--patience', type=int, default=3, help='early stopping patience in epochs (0: off)')
@@ -81,7 +81,7 @@ def parser()->argparse.ArgumentParser:
     b.add_argument('--n-pipeline', type=_positive_int, default=8000, help='training images for the pipeline part')
     b.add_argument('--fastai-epochs', type=int, default=2, help="epochs of fastai's resnet18 recipe on MNIST (0: skip it)")
     b.add_argument('--epochs', type=_positive_int, default=None, help='epochs of train_digits on MNIST (default: its default)')
-    b.add_argument('--fast', action='store_true', help='also run the fast setting (digit_cnn_small, 1 epoch, bs 256)')
+    b.add_argument('--fast', action='store_true', help='also run the fast setting (digit_cnn_small at 20 px, 2 epochs, bs 256, lr 0.03, no augmentation)')
     b.add_argument('--archs', action='store_true', help='also the architecture x size x epochs table on the embedded digits')
     b.add_argument('--json', default=None, help='results file (default: $DIGITCLS_HOME/bench/bench-<time>.json)')
     _common(b)

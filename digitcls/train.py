@@ -23,7 +23,7 @@ from .interpretation import *
 
 # %% auto #0
 __all__ = ['data_path', 'model_config', 'save_model', 'Predictor', 'load_model', 'predict', 'predict_folder', 'TrainResult',
-           'train_digits', 'eval_learner', 'evaluate']
+           'default_epochs', 'train_digits', 'eval_learner', 'evaluate']
 
 # %% ../nbs/05_train.ipynb #d5864f26
 def data_path(data=None)->Path:
@@ -169,13 +169,22 @@ def _prepare_out(out, overwrite:bool)->Path:
     except OSError as e: raise DigitclsError(f'--out {out} cannot be written ({e.strerror}); choose a folder you can write to') from None
     return out
 
-# %% ../nbs/05_train.ipynb #5c39e505
+# %% ../nbs/05_train.ipynb #889b941f
+def default_epochs(n_train:int, # training images
+                   pretrained:bool=False, # fine-tuning a pretrained backbone
+                   budget:int=300_000, # images a from-scratch model sees at most, for large training sets
+                  )->int:
+    "Epochs of the default recipe: 5 fine-tuning; from scratch 10, or fewer (at least 3) once 10 epochs would pass `budget` images."
+    if pretrained: return 5
+    return 10 if n_train*10 <= budget else max(3, round(budget/n_train))
+
+# %% ../nbs/05_train.ipynb #e67826fc
 def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:FILE', or a folder of images
                  label:str='folder', # 'folder', or a regex on file names whose group 1 is the label
                  arch:str='digit_cnn', # a name in `ARCHS`
-                 epochs:int|None=None, # epochs (after unfreezing); default 10 from scratch, 5 pretrained
+                 epochs:int|None=None, # epochs (after unfreezing); default `default_epochs`
                  lr:float|None=None, # peak learning rate; default the lr_find suggestion
-                 bs:int=64, # batch size
+                 bs:int|None=None, # batch size; default `default_bs` (64; 128 from 10,000 training images)
                  size:int|None=None, # input size; default the architecture's (28 for digit_cnn, 64 pretrained)
                  pretrained:bool|None=None, # ImageNet weights; default when `arch` has them
                  weights=None, # a local ImageNet weights file
@@ -204,12 +213,11 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
      overwrite, export, heatmap, cpu, quiet, strict) = (o[k] for k in _TRAIN_ARGS)
     check(epochs is None or epochs >= 1, f'epochs={epochs} must be at least 1')
     check(lr is None or lr > 0, f'lr={lr} must be positive')
-    check(bs >= 1, f'bs={bs} must be at least 1')
+    check(bs is None or bs >= 1, f'bs={bs} must be at least 1')
     spec = arch_spec(arch)
     pretrained = spec.pretrained if pretrained is None else pretrained
     check(not (pretrained and not spec.pretrained), f'{arch} has no pretrained weights; use pretrained=False')
     size = ifnone(size, spec.size)
-    epochs = ifnone(epochs, 5 if pretrained else 10)
     path = data_path(data)
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
     if resuming: out = Path(out)
@@ -224,6 +232,7 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
     dls = digit_dls(path, label=label, size=size, n_in=1, bs=bs, valid_pct=valid_pct, seed=seed, augment=augment,
                     stats=stats, device=device, strict=strict)
     learn = digit_learner(dls, arch, pretrained=pretrained, weights=weights, path=work)
+    epochs = ifnone(epochs, default_epochs(len(dls.train.dataset), pretrained))
     quiet_ctx = (lambda: contextlib.ExitStack()) if not quiet else (lambda: _quiet(learn))
     with quiet_ctx():
         lrs = fit_recipe(learn, epochs=epochs, freeze_epochs=freeze_epochs, lr=lr, patience=patience,
@@ -283,7 +292,7 @@ def _plain(o):
 def _quiet(learn):
     with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): yield
 
-# %% ../nbs/05_train.ipynb #b5412660
+# %% ../nbs/05_train.ipynb #5b1f8603
 def eval_learner(model:Predictor, # from `load_model`
                  path, # folder of labelled images
                  label:str='folder', # 'folder' or a regex
@@ -302,7 +311,7 @@ def eval_learner(model:Predictor, # from `load_model`
                          stats=stats, vocab=model.vocab)
     dsets = dblock.datasets(items)
     dl = TfmdDL(dsets.valid, bs=bs, after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, device=model.device)
-    dl = _to_cached(dl, x, _labels(dsets.valid))
+    dl = _to_cached(dl, x, _labels(items, label, model.vocab))
     return Learner(DataLoaders(dl, dl, device=model.device), model.model, loss_func=CrossEntropyLossFlat())
 
 def evaluate(model, # a `Predictor` or a run folder
