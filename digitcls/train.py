@@ -55,7 +55,7 @@ def save_model(learn:Learner, path, size:int)->Path:
     save_json(model_config(learn, size), path/'model.json')
     return path
 
-# %% ../nbs/05_train.ipynb #55b04546
+# %% ../nbs/05_train.ipynb #b8c2eeb2
 class Predictor:
     "A saved model ready for inference: one image, a batch, or a folder; no DataLoader per call."
     def __init__(self, model:torch.nn.Module, config:dict, device=None):
@@ -94,6 +94,10 @@ class Predictor:
         "Probabilities for many files, decoded in parallel and predicted in batches; unreadable files are an error."
         x, bad = decode_images(list(files), self.n_in, self.size, cache=False)
         check(not bad, f"{len(bad)} file(s) could not be read: {', '.join(str(list(files)[i]) for i in list(bad)[:3])}")
+        return self._batched(x, bs)
+
+    def _batched(self, x:torch.Tensor, bs:int=512)->torch.Tensor:
+        "Probabilities for decoded uint8 images `x`, `bs` at a time."
         return torch.cat([self.probs(x[i:i+bs]) for i in range(0, len(x), bs)]) if len(x) else torch.zeros(0, len(self.vocab))
 
     def predict_folder(self, path, csv=None)->pd.DataFrame:
@@ -101,7 +105,7 @@ class Predictor:
         files = image_files(path)
         x, bad = decode_images(files, self.n_in, self.size, cache=False)
         files, x = drop_unreadable(files, bad, x)
-        p = torch.cat([self.probs(x[i:i+512]) for i in range(0, len(x), 512)])
+        p = self._batched(x)
         root = Path(path) if Path(path).is_dir() else Path(path).parent
         df = pd.DataFrame({'image_id': [f.relative_to(root).as_posix() for f in files],
                            'label': [self.vocab[i] for i in p.argmax(1).tolist()], 'prob': p.max(1)[0].numpy().round(6)})
