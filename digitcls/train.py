@@ -260,7 +260,7 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
     if export:
         learn.path = out
         try: learn.export('export.pkl'); files['export'] = out/'export.pkl'
-        except Exception as e:   # fastai 2.8.7's export cannot pickle fasttransform's dispatched transforms
+        except Exception as e:   # e.g. a transform pickle cannot copy: the run itself is complete
             (out/'export.pkl').unlink(missing_ok=True)
             warnings.warn(f"fastai's learn.export failed ({type(e).__name__}: {e}); the safe model.pth and model.json "
                           f'in {out} are complete: load them with load_model')

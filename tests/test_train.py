@@ -42,3 +42,20 @@ def test_efficientnet_lite0_transfer_learning(home, tmp_path):
     assert res.history.train_loss.iloc[-1] < res.history.train_loss.iloc[0]
     lrs = [g['lr'] for g in res.learn.opt.param_groups]
     assert lrs == sorted(lrs) and lrs[0] < lrs[-1]
+
+
+def test_export_pkl_loads_and_predicts(home, tmp_path):
+    "`export=True` writes fastai's export.pkl; `load_learner` reads it back and predicts like the run's own model."
+    import warnings
+    from pathlib import Path
+    from fastai.learner import load_learner
+    from digitcls import train_digits, load_model
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)   # a failed export only warns: make it fail the test
+        res = train_digits(epochs=1, lr=0.01, out=tmp_path/'x', quiet=True, export=True, cpu=True)
+    assert (res.out/'export.pkl').stat().st_size > 0 and res.files['export'] == res.out/'export.pkl'
+    learn = load_learner(res.out/'export.pkl', cpu=True)
+    fn = Path(res.learn.dls.test.dataset.items[0])
+    with learn.no_bar(): lbl, idx, probs = learn.predict(fn)
+    assert str(lbl) == load_model(res.out, device='cpu').predict(fn)[0]
+    assert list(learn.dls.vocab) == list(res.learn.dls.vocab)
