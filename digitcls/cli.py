@@ -36,7 +36,7 @@ def _common(p):
 def _train_options(p):
     p.add_argument('--data', default='digits', help="folder of images, 'digits' (embedded), 'mnist' or 'mnist:FILE'")
     p.add_argument('--label', default='folder', help="'folder' or a regex whose group 1 is the label")
-    p.add_argument('--arch', default=None, help='architecture (see digitcls.models.ARCHS); default digit_cnn, or digit_cnn_wide from 10,000 training images')
+    p.add_argument('--arch', default='digit_cnn', help='architecture (see digitcls.models.ARCHS)')
     p.add_argument('--bs', type=_positive_int, default=None, help='batch size (default: 64; 128 from 10,000 training images)')
     p.add_argument('--size', type=_positive_int, default=None, help='input size (default: the architecture\'s)')
     p.add_argument('--seed', type=int, default=42, help='random seed')
@@ -173,14 +173,12 @@ def run(args:argparse.Namespace)->int:
         from digitcls.data import digit_dls
         from digitcls.learner import digit_learner, find_lr
         from digitcls.models import arch_spec
-        path = T.data_path(args.data)
-        arch = args.arch or T.default_arch(T.n_train_images(path, args.valid_pct))
-        spec = arch_spec(arch)
+        spec = arch_spec(args.arch)
         pretrained = spec.pretrained if args.pretrained is None else args.pretrained
         set_seed(args.seed)
-        dls = digit_dls(path, label=args.label, size=args.size or spec.size, bs=args.bs, valid_pct=args.valid_pct,
+        dls = digit_dls(T.data_path(args.data), label=args.label, size=args.size or spec.size, bs=args.bs, valid_pct=args.valid_pct,
                         seed=args.seed, stats=(spec.stats or 'imagenet') if pretrained else 'digits', device=default_device(args.cpu))
-        learn = digit_learner(dls, arch, pretrained=pretrained, weights=args.weights)
+        learn = digit_learner(dls, args.arch, pretrained=pretrained, weights=args.weights)
         if not pretrained: learn.unfreeze()
         sug = find_lr(learn, args.out, show_plot=False)
         print('  '.join(f'{k} {v:.2e}' for k, v in sug._asdict().items()) + f'; plot saved to {args.out}')

@@ -83,9 +83,6 @@ ARCHS = {
     'digit_cnn': ArchSpec('digit_cnn', digit_cnn, -3, _cnn_split, stats=None, size=28, pretrained=False, head=dict(lin_ftrs=[], ps=0.25)),
     'digit_cnn_small': ArchSpec('digit_cnn_small', partial(digit_cnn, widths=(16, 32, 64, 64), strides=(1, 2, 2, 1)), -3, _cnn_split,
                                 stats=None, size=28, pretrained=False, head=dict(lin_ftrs=[], ps=0.25)),
-    # wider, at 20 px: for large training sets (MNIST: more accurate than `digit_cnn` at 28 px, in less time; see the benchmarks)
-    'digit_cnn_wide': ArchSpec('digit_cnn_wide', partial(digit_cnn, widths=(16, 48, 96, 96, 192), strides=(1, 2, 2, 1, 2)), -3, _cnn_split,
-                               stats=None, size=20, pretrained=False, head=dict(lin_ftrs=[], ps=0.25)),
     'resnet18': ArchSpec('resnet18', _tv('resnet18'), -2, _resnet_split, url=_tv_url('ResNet18_Weights')),
     'resnet34': ArchSpec('resnet34', _tv('resnet34'), -2, _resnet_split, url=_tv_url('ResNet34_Weights')),
     'mobilenet_v2': ArchSpec('mobilenet_v2', _tv('mobilenet_v2'), -1, _mobilenet_split, url=_tv_url('MobileNet_V2_Weights')),

@@ -23,7 +23,7 @@ from .interpretation import *
 
 # %% auto #0
 __all__ = ['data_path', 'model_config', 'save_model', 'Predictor', 'load_model', 'predict', 'predict_folder', 'TrainResult',
-           'default_epochs', 'default_arch', 'n_train_images', 'train_digits', 'eval_learner', 'evaluate']
+           'default_epochs', 'train_digits', 'eval_learner', 'evaluate']
 
 # %% ../nbs/05_train.ipynb #d5864f26
 def data_path(data=None)->Path:
@@ -182,36 +182,14 @@ def default_epochs(n_train:int, # training images
     if pretrained: return 5
     return 10 if n_train*10 <= budget else max(3, round(budget/n_train))
 
-def default_arch(n_train:int, # training images
-                )->str:
-    "The default architecture: `digit_cnn` (28 px); from 10,000 training images `digit_cnn_wide` (20 px), more accurate there in less time."
-    return 'digit_cnn_wide' if n_train >= 10_000 else 'digit_cnn'
-
-def n_train_images(path, # a folder as `digit_dls` reads it
-                   valid_pct:float=0.2, # held out when there is no valid folder
-                  )->int:
-    "How many training images `digit_dls(path)` will have, counted from file names only (nothing is opened)."
-    path = Path(path)
-    if not path.is_dir(): return 0
-    def count(root):
-        n = 0
-        for _, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if not d.startswith('.')]
-            n += sum(not f.startswith('.') and f.lower().endswith(IMAGE_EXTS) for f in files)
-        return n
-    sp = find_splits(path)
-    if sp['train'] and sp['valid']: return count(path/sp['train'])
-    folders = [f for f in (sp['train'], sp['valid']) if f]
-    return round(sum(count(path/f) for f in folders or ['.']) * (1 - valid_pct))
-
 # %% ../nbs/05_train.ipynb #e67826fc
 def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:FILE', or a folder of images
                  label:str='folder', # 'folder', or a regex on file names whose group 1 is the label
-                 arch:str|None=None, # a name in `ARCHS`; default `default_arch` (digit_cnn; digit_cnn_wide from 10,000 training images)
+                 arch:str='digit_cnn', # a name in `ARCHS`
                  epochs:int|None=None, # epochs (after unfreezing); default `default_epochs`
                  lr:float|None=None, # peak learning rate; default the lr_find suggestion
                  bs:int|None=None, # batch size; default `default_bs` (64; 128 from 10,000 training images)
-                 size:int|None=None, # input size; default the architecture's (28 for digit_cnn, 20 for digit_cnn_wide, 64 pretrained)
+                 size:int|None=None, # input size; default the architecture's (28 for digit_cnn, 64 pretrained)
                  pretrained:bool|None=None, # ImageNet weights; default when `arch` has them
                  weights=None, # a local ImageNet weights file
                  freeze_epochs:int=1, # epochs with the body frozen (pretrained only)
@@ -240,12 +218,11 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
     check(epochs is None or epochs >= 1, f'epochs={epochs} must be at least 1')
     check(lr is None or lr > 0, f'lr={lr} must be positive')
     check(bs is None or bs >= 1, f'bs={bs} must be at least 1')
-    path = data_path(data)
-    if arch is None: arch = opts['arch'] = default_arch(n_train_images(path, valid_pct))   # run.json keeps the choice
     spec = arch_spec(arch)
     pretrained = spec.pretrained if pretrained is None else pretrained
     check(not (pretrained and not spec.pretrained), f'{arch} has no pretrained weights; use pretrained=False')
     size = ifnone(size, spec.size)
+    path = data_path(data)
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
     if resuming: out = Path(out)
     else: out = _prepare_out(ifnone(out, digitcls_home()/'runs'/f"{Path(str(data or 'digits')).name.replace(':', '-')}-{arch}-{stamp}"), overwrite)
