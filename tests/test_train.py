@@ -51,7 +51,7 @@ def test_export_pkl_loads_and_predicts(home, tmp_path):
     from fastai.learner import load_learner
     from digitcls import train_digits, load_model
     with warnings.catch_warnings():
-        warnings.simplefilter('error', UserWarning)   # a failed export only warns: make it fail the test
+        warnings.filterwarnings('error', message="fastai's learn.export failed")   # a failed export only warns: fail the test
         res = train_digits(epochs=1, lr=0.01, out=tmp_path/'x', quiet=True, export=True, cpu=True)
     assert (res.out/'export.pkl').stat().st_size > 0 and res.files['export'] == res.out/'export.pkl'
     learn = load_learner(res.out/'export.pkl', cpu=True)
