@@ -188,8 +188,9 @@ def image_files(path, # a folder (searched recursively) or a single image
     for r in roots:
         for dirpath, dirnames, fnames in os.walk(r):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+            d = Path(dirpath)   # parsed once per folder, not once per file
             for f in sorted(fnames):
-                if not f.startswith('.') and f.lower().endswith(IMAGE_EXTS): files.append(Path(dirpath)/f)
+                if not f.startswith('.') and f.lower().endswith(IMAGE_EXTS): files.append(d/f)
                 else: skipped += 1
     where = path if not folders else ', '.join(str(r) for r in roots)
     check(files, f"No images found under {where} (looked for {' '.join(IMAGE_EXTS)})")
@@ -446,20 +447,22 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
     device = ifnone(device, default_device())
 
     items, xs = _read(items, n_in, size, use_cache, strict)
-    _check_labels(items, label, path)
-    items, xs, split = _drop_unseen(items, xs, splitter(items), label)
-    dblock = digit_block(label, n_in, size, lambda o: split, augment, stats)
+    lbls = _check_labels(items, label, path)
+    items, xs, split, lbls = _drop_unseen(items, xs, splitter(items), lbls)
+    vocab = sorted({lbls[i] for i in split[0]})   # what fastai's `Categorize` would find, without a pass over its pipeline
+    dblock = digit_block(label, n_in, size, lambda o: split, augment, stats, vocab=vocab)
     bs = ifnone(bs, default_bs(len(split[0])))
     check(bs >= 1, f'bs={bs} must be at least 1')
     dsets = dblock.datasets(items)
-    check(len(dsets.vocab) >= 2, f'only one label ({dsets.vocab[0]}) under {path}; a classifier needs images of at least two labels')
     check(len(dsets.splits[0]) > 0, f'no training images under {path}; put images in {sp["train"] or "label folders"}')
     check(len(dsets.splits[1]) > 0, f'no validation images under {path}; add some to {sp["valid"] or "the folder"} or raise valid_pct')
+    check(len(dsets.vocab) >= 2, f'only one label ({dsets.vocab[0]}) under {path}; a classifier needs images of at least two labels')
     dls = dsets.dataloaders(bs=bs, after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, device=device, path=path,
                             num_workers=0 if use_cache else ifnone(num_workers, default_num_workers()))
     loaders = list(dls.loaders)
     if use_cache:
-        y = _labels(dsets.items, label, dsets.vocab)
+        o2i = {v: i for i, v in enumerate(dsets.vocab)}
+        y = torch.tensor([o2i[o] for o in lbls], dtype=torch.long)
         loaders = [_to_cached(dl, xs[idx], y[idx]) for dl, idx in zip(loaders, dsets.splits)]
     if test_items is not None:
         test_dl = _test_dl(dls, test_items, label, n_in, size, use_cache, strict)
@@ -472,26 +475,27 @@ def _labels(items, label, vocab)->torch.Tensor:
     f, o2i = labeller(label), {v: i for i, v in enumerate(vocab)}
     return torch.tensor([o2i[f(o)] for o in items], dtype=torch.long)
 
-def _drop_unseen(items, xs, splits, label):
-    "Drop validation items whose label has no training image, with a warning naming the labels; re-index the splits."
-    f = labeller(label)
-    seen = {f(items[i]) for i in splits[0]}
-    unseen = {i for i in splits[1] if f(items[i]) not in seen}
-    if not unseen: return items, xs, splits
-    names = sorted({f(items[i]) for i in unseen})
+def _drop_unseen(items, xs, splits, lbls):
+    "Drop validation items whose label (in `lbls`) has no training image, with a warning naming the labels; re-index the splits."
+    seen = {lbls[i] for i in splits[0]}
+    unseen = {i for i in splits[1] if lbls[i] not in seen}
+    if not unseen: return items, xs, splits, lbls
+    names = sorted({lbls[i] for i in unseen})
     warnings.warn(f"{len(unseen)} validation image(s) have labels with no training images ({', '.join(names[:5])}), skipped: "
                   'add training images of those labels')
     keep = [i for i in range(len(items)) if i not in unseen]
     new = {old: k for k, old in enumerate(keep)}
     return (L(items[i] for i in keep), xs[keep] if xs is not None else None,
-            ([new[i] for i in splits[0]], [new[i] for i in splits[1] if i in new]))
+            ([new[i] for i in splits[0]], [new[i] for i in splits[1] if i in new]), [lbls[i] for i in keep])
 
-def _check_labels(items, label, path):
-    if label != 'folder': return
-    lbls = {folder_label(o) for o in items}
+def _check_labels(items, label, path)->list:
+    "The label of every item (one call each); an error when folder labels would be the split folders' names."
+    f = labeller(label)
+    lbls = [f(o) for o in items]
     split_names = {n for names in SPLIT_NAMES.values() for n in names}
-    check(not lbls <= split_names, f'the images under {path} sit directly in split folders, so folder labels would be '
-          f"{sorted(lbls)}; put them in one folder per label or pass a regex label (e.g. '^(\\w+)_\\d+')")
+    check(label != 'folder' or not set(lbls) <= split_names, f'the images under {path} sit directly in split folders, so folder labels would be '
+          f"{sorted(set(lbls))}; put them in one folder per label or pass a regex label (e.g. '^(\\w+)_\\d+')")
+    return lbls
 
 def _read(items, n_in, size, use_cache, strict=False, what='image'):
     "Decode `items` into a tensor (`use_cache`) or only check them; drop the unreadable ones."
