@@ -58,13 +58,19 @@ def _throughput(learn, n_train, n_valid)->tuple:
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=clock)
     return n_train/clock.train_s[0], n_valid/clock.valid_s[0]
 
+def _iterate(dl)->float:
+    "Seconds to draw every batch of `dl` with no model: the DataLoader alone."
+    t = time.perf_counter()
+    for _ in dl: pass
+    return time.perf_counter() - t
+
 def _zero_cost(dls): return Learner(dls, nn.Sequential(nn.Flatten(), nn.LazyLinear(len(dls.vocab))), loss_func=CrossEntropyLossFlat())
 
 def bench_pipeline(path, # a train/valid folder (e.g. from `split_sample`)
                    bs:int=64, # batch size
-                   epochs:int=5, # epochs per Learner, taken in turns (round robin); each Learner's fastest counts
+                   epochs:int=5, # epochs of each run, taken in turns (round robin); the fastest of each counts
                   )->pd.DataFrame:
-    "Training and inference images/s of fastai's folder DataLoaders and digitcls's, with a zero-cost and the default model."
+    "Training and inference images/s of fastai's folder DataLoaders and digitcls's: alone (no model), with a zero-cost and with the default model."
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -72,14 +78,16 @@ def bench_pipeline(path, # a train/valid folder (e.g. from `split_sample`)
                                           num_workers=0, batch_tfms=Normalize.from_stats(*digit_stats))
         ours = digit_dls(path, bs=bs, device='cpu', augment=False)
     n_train, n_valid = len(ours.train_ds), len(ours.valid_ds)
-    learners = {}
+    pipes = (("fastai folder DataLoaders", fa), ('digitcls digit_dls', ours))
+    runs = {('none', name): dls for name, dls in pipes}   # the DataLoaders alone
     for model, make in (('zero-cost', _zero_cost), ('digit_cnn', lambda d: digit_learner(d))):
-        for name, dls in (("fastai folder DataLoaders", fa), ('digitcls digit_dls', ours)):
-            set_seed(0); learners[model, name] = make(dls)
-    # the Learners take turns, epoch by epoch, so a busy moment of the machine (other processes) hits all of them alike
-    best = {k: (0., 0.) for k in learners}
+        for name, dls in pipes: set_seed(0); runs[model, name] = make(dls)
+    # the runs take turns, epoch by epoch, so a busy moment of the machine (other processes) hits all of them alike
+    best = {k: (0., 0.) for k in runs}
     for _ in range(epochs):
-        for k, learn in learners.items(): best[k] = tuple(map(max, best[k], _throughput(learn, n_train, n_valid)))
+        for k, o in runs.items():
+            t = _throughput(o, n_train, n_valid) if isinstance(o, Learner) else (n_train/_iterate(o.train), n_valid/_iterate(o.valid))
+            best[k] = tuple(map(max, best[k], t))
     rows = [{'model': m, 'pipeline': n, 'train_img_s': tr, 'infer_img_s': inf} for (m, n), (tr, inf) in best.items()]
     df = pd.DataFrame(rows)
     for col in ('train_img_s', 'infer_img_s'):
