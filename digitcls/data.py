@@ -461,8 +461,7 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
                             num_workers=0 if use_cache else ifnone(num_workers, default_num_workers()))
     loaders = list(dls.loaders)
     if use_cache:
-        o2i = {v: i for i, v in enumerate(dsets.vocab)}
-        y = torch.tensor([o2i[o] for o in lbls], dtype=torch.long)
+        y = _label_ids(lbls, dsets.vocab)
         loaders = [_to_cached(dl, xs[idx], y[idx]) for dl, idx in zip(loaders, dsets.splits)]
     if test_items is not None:
         test_dl = _test_dl(dls, test_items, label, n_in, size, use_cache, strict)
@@ -470,10 +469,15 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
     return DigitDataLoaders(*loaders, path=path, device=device)
 
 # %% ../nbs/01_data.ipynb #245cc90f
+def _label_ids(lbls, vocab)->torch.Tensor:
+    "The index in `vocab` of every label in `lbls`, as a tensor."
+    o2i = {v: i for i, v in enumerate(vocab)}
+    return torch.tensor([o2i[o] for o in lbls], dtype=torch.long)
+
 def _labels(items, label, vocab)->torch.Tensor:
     "The index in `vocab` of every item's label, as a tensor: one label call per item, not fastai's whole pipeline."
-    f, o2i = labeller(label), {v: i for i, v in enumerate(vocab)}
-    return torch.tensor([o2i[f(o)] for o in items], dtype=torch.long)
+    f = labeller(label)
+    return _label_ids([f(o) for o in items], vocab)
 
 def _drop_unseen(items, xs, splits, lbls):
     "Drop validation items whose label (in `lbls`) has no training image, with a warning naming the labels; re-index the splits."
