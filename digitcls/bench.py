@@ -26,15 +26,20 @@ def split_sample(src, # folder with one sub-folder of images per label
                  n_valid:int=2000, # validation images
                  n_test:int=0, # test images
                  seed:int=0, # seed of the sample
+                 test_src=None, # a folder of test images (one sub-folder per label) to use whole as `test/`, instead of `n_test`
                 )->Path:
-    "A `train/valid/test` folder of links to a stratified random sample of `src`."
+    "A `train/valid/test` folder of links to a seeded random sample of `src` (and to all of `test_src`)."
     src, dest = Path(src), Path(dest)
+    check(test_src is None or not n_test, f'pass n_test or test_src, not both (n_test={n_test}, test_src={test_src})')
     files = image_files(src)
     check(len(files) >= n_valid + n_test + 10, f'{src} has {len(files)} images, too few for a benchmark of {n_valid} + {n_test} held out')
     files = list(files); random.Random(seed).shuffle(files)
     n = len(files)
     parts = {'valid': files[:n_valid], 'test': files[n_valid:n_valid+n_test],
              'train': files[n_valid+n_test:n_valid+n_test+ifnone(n_train, n)]}
+    if test_src is not None:
+        parts['test'] = list(image_files(test_src))
+        check(parts['test'], f'{test_src} holds no images; pass a folder with one sub-folder of test images per label')
     for split, fs in parts.items():
         for f in fs:
             d = dest/split/f.parent.name; d.mkdir(parents=True, exist_ok=True)
@@ -215,8 +220,11 @@ def bench(mnist=None, # MNIST archive or folder; None: `mnist_path()` (local cop
     say(f'\n1. Pipeline ceiling ({len(image_files(pipe/"train"))} training images from {pool}, bs 64, CPU)\n' + df.to_string(index=False))
     runs = []
     if src is not None:
-        full = split_sample(src, work/'mnist', n_valid=5000, n_test=5000)
-        say(f'\n2. MNIST end to end (train {len(image_files(full/"train"))}, valid 5000, test 5000 of MNIST training images)')
+        testing = src.parent/'testing' if (src.parent/'testing').is_dir() else None   # URLs.MNIST has the standard test set
+        full = split_sample(src, work/'mnist', n_valid=5000, n_test=0 if testing else 5000, test_src=testing)
+        out['mnist_split'] = {**{k: len(image_files(full/k)) for k in ('train', 'valid', 'test')},
+                              'test_from': "MNIST's test set" if testing else 'MNIST training images, held out'}
+        say('\n2. MNIST end to end (train {train}, valid {valid} of MNIST training images; test {test}: {test_from})'.format(**out['mnist_split']))
         for kw in [train_kwargs or {}] + ([fast_kwargs] if fast_kwargs else []):
             r = bench_ours(full, **kw); runs.append(r); say(_fmt_run(r))
         if fastai_epochs: r = bench_fastai(full, fastai_epochs); runs.append(r); say(_fmt_run(r))

@@ -1,14 +1,8 @@
-"The digitcls command as a process: train, evaluate, predict, lr-find, config files and errors."
-import json, os, subprocess, sys
-from pathlib import Path
+"""The digitcls command: train as a process (the console script), and evaluate, predict, lr-find, bench, config files and
+errors in this process through `digitcls.cli.main`, which skips the 10 s or so that importing fastai costs each process here."""
+import json
 import pandas as pd, pytest, torch
-from conftest import DIGITCLS, run_main
-
-
-def cli(*args, home=None):
-    env = {**os.environ}
-    if home is not None: env['DIGITCLS_HOME'] = str(home)
-    return subprocess.run([DIGITCLS, *map(str, args)], capture_output=True, text=True, env=env)
+from conftest import run_main
 
 
 def test_train_writes_run_folder(run_dir):
@@ -31,7 +25,7 @@ def test_train_writes_run_folder(run_dir):
 
 def test_evaluate_writes_outputs(run_dir, digits, tmp_path):
     out, _ = run_dir
-    r = cli('evaluate', '--model', out, '--data', digits/'test', '--out', tmp_path/'ev')
+    r = run_main('evaluate', '--model', out, '--data', digits/'test', '--out', tmp_path/'ev')
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'ev'/'metrics.json').read_text())
     assert {'accuracy', 'macro_f1', 'per_class', 'confusion_matrix'} <= set(m)
@@ -43,7 +37,7 @@ def test_evaluate_writes_outputs(run_dir, digits, tmp_path):
 def test_predict_files_and_csv(run_dir, digits, tmp_path):
     out, _ = run_dir
     files = sorted((digits/'test'/'7').iterdir())[:3]
-    r = cli('predict', '--model', out, *files, digits/'test'/'1', '--csv', tmp_path/'pre.csv')
+    r = run_main('predict', '--model', out, *files, digits/'test'/'1', '--csv', tmp_path/'pre.csv')
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(tmp_path/'pre.csv', dtype={'label': str})
     assert list(df.columns) == ['image_id', 'label', 'prob']
@@ -52,14 +46,14 @@ def test_predict_files_and_csv(run_dir, digits, tmp_path):
 
 
 def test_lr_find(home, digits, tmp_path):
-    r = cli('lr-find', '--out', tmp_path/'lr.png', home=home)
+    r = run_main('lr-find', '--out', tmp_path/'lr.png', home=home)
     assert r.returncode == 0, r.stderr
     assert 'valley' in r.stdout and (tmp_path/'lr.png').stat().st_size > 1000
 
 
 def test_config_file(home, tmp_path):
     (tmp_path/'cfg.yaml').write_text('epochs: 1\nlr: 0.01\nout: %s\nquiet: true\n' % (tmp_path/'run'))
-    r = cli('train', '--config', tmp_path/'cfg.yaml', home=home)
+    r = run_main('train', '--config', tmp_path/'cfg.yaml', home=home)
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(tmp_path/'run'/'history.csv')) == 1
 
@@ -82,13 +76,13 @@ def test_errors_are_one_line_exit_2(home, args, msg):
 def test_out_exists_refused(run_dir, home):
     out, _ = run_dir
     before = (out/'model.pth').read_bytes()
-    r = cli('train', '--out', out, '--epochs', '1', home=home)
+    r = run_main('train', '--out', out, '--epochs', '1', home=home)
     assert r.returncode == 2 and 'pass --overwrite' in r.stderr
     assert (out/'model.pth').read_bytes() == before
 
 
 def test_debug_shows_traceback(home):
-    r = cli('train', '--data', '/no/such/dir', '--debug', home=home)
+    r = run_main('train', '--data', '/no/such/dir', '--debug', home=home)
     assert r.returncode == 2 and 'Traceback' in r.stderr
 
 
@@ -105,7 +99,7 @@ def test_damaged_model_folder(run_dir, tmp_path):
 
 
 def test_bench_prints_tables_and_writes_json(home, tmp_path):
-    r = cli('bench', '--skip-mnist', '--n-pipeline', '300', '--json', tmp_path/'b.json', home=home)
+    r = run_main('bench', '--skip-mnist', '--n-pipeline', '300', '--json', tmp_path/'b.json', home=home)
     assert r.returncode == 0, r.stderr
     assert '1. Pipeline ceiling' in r.stdout and '3. Prediction' in r.stdout
     b = json.loads((tmp_path/'b.json').read_text())
