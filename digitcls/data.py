@@ -508,11 +508,12 @@ def _read(items, n_in, size, use_cache, strict=False, what='image'):
 
 def _test_dl(dls, items, label, n_in, size, use_cache, strict=False):
     "A labelled test DataLoader for `items`, skipping (with a warning) unreadable files and labels not seen in training."
-    vocab = set(dls.vocab); f = labeller(label)
-    unknown = [o for o in items if f(o) not in vocab]
-    if unknown: warnings.warn(f"{len(unknown)} test image(s) have labels not in training ({', '.join(sorted({f(o) for o in unknown})[:5])}), skipped")
-    items, xs = _read(L(o for o in items if f(o) in vocab), n_in, size, use_cache, strict, 'test image')
+    vocab, f = set(dls.vocab), labeller(label)
+    lbl = {o: f(o) for o in items}   # one label call per item
+    unknown = [o for o in items if lbl[o] not in vocab]
+    if unknown: warnings.warn(f"{len(unknown)} test image(s) have labels not in training ({', '.join(sorted({lbl[o] for o in unknown})[:5])}), skipped")
+    items, xs = _read(L(o for o in items if lbl[o] in vocab), n_in, size, use_cache, strict, 'test image')
     if not items: return None
     dl = dls.test_dl(items, with_labels=True)
     if not use_cache: return dl
-    return _to_cached(dl, xs, _labels(items, label, dls.vocab))
+    return _to_cached(dl, xs, _label_ids([lbl[o] for o in items], dls.vocab))
