@@ -107,3 +107,11 @@ def test_bench_prints_tables_and_writes_json(home, tmp_path):
     zero = {row['pipeline']: row for row in b['pipeline'] if row['model'] == 'zero-cost'}
     assert zero['digitcls digit_dls']['train_img_s'] > zero['fastai folder DataLoaders']['train_img_s']
     assert b['predict']['predict_ms_median'] > 0 and b['predict']['batch_img_s_model'] > 0
+
+
+def test_log_output_has_the_epoch_table_not_the_bars(home, tmp_path):
+    "Written to a file or a pipe, `train` prints one row per epoch; fastprogress's bars are for terminals."
+    r = run_main('train', '--epochs', '1', '--lr', '0.01', '--out', tmp_path/'run', home=home)
+    assert r.returncode == 0, r.stderr
+    assert 'train_loss' in r.stdout and 'test  accuracy' in r.stdout
+    assert 'Epoch 1/1' not in r.stdout and '|████' not in r.stdout
