@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_learner.ipynb #42c5b3c2
 from __future__ import annotations
-import time, contextlib, io, tempfile
+import sys, time, contextlib, io, tempfile
+import fastprogress.fastprogress as fp
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib
@@ -17,7 +18,8 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['macro_f1', 'PlainTensors', 'digit_learner', 'find_lr', 'History', 'Checkpoint', 'load_checkpoint', 'fit_recipe']
+__all__ = ['macro_f1', 'PlainTensors', 'TerminalBars', 'digit_learner', 'find_lr', 'History', 'Checkpoint', 'load_checkpoint',
+           'fit_recipe']
 
 # %% ../nbs/03_learner.ipynb #9f420484
 def macro_f1():
@@ -34,6 +36,14 @@ class PlainTensors(Callback):
         self.learn.xb = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in self.xb)
         if self.training: self.learn.yb = tuple(y.as_subclass(torch.Tensor) if isinstance(y, torch.Tensor) else y for y in self.yb)
 
+class TerminalBars(Callback):
+    "Progress bars on a terminal or in a notebook only; the epoch table everywhere. (fastprogress tests `stdout.isatty` without calling it, so it draws every bar update into log files and pipes.)"
+    order = 0   # before fastai's ProgressCallback draws anything
+    def before_fit(self):
+        self.old, isatty = fp.NO_BAR, getattr(sys.stdout, 'isatty', None)
+        if not fp.IN_NOTEBOOK and not (callable(isatty) and isatty()): fp.NO_BAR = True
+    def after_fit(self): fp.NO_BAR = self.old
+
 def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
                   arch:str='digit_cnn', # a name in `ARCHS`
                   pretrained:bool|None=None, # start from ImageNet weights; default: when `arch` has them
@@ -42,7 +52,7 @@ def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
                   path=None, # where checkpoints go (`path/models`); default a temporary folder
                   **kwargs # passed to fastai's `vision_learner` (e.g. `wd`, `cbs`, `opt_func`)
                  )->Learner:
-    "A fastai `Learner` from `vision_learner`: body and head parameter groups, frozen when pretrained, accuracy and macro F1, channels-last (and mixed precision on a GPU)."
+    "A fastai `Learner` from `vision_learner`: body and head parameter groups, frozen when pretrained, accuracy and macro F1, channels-last (and mixed precision on a GPU), progress bars only where they can be drawn."
     spec = arch_spec(arch)
     pretrained = spec.pretrained if pretrained is None else pretrained
     if pretrained and not spec.pretrained: raise DigitclsError(f'{arch} has no pretrained weights; use pretrained=False')
@@ -52,7 +62,7 @@ def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
     learn = vision_learner(dls, NamedArch(arch, weights), normalize=False, pretrained=pretrained, n_in=n_in,
                            cut=spec.cut, splitter=spec.split, loss_func=loss, metrics=[accuracy, macro_f1()],
                            path=path, **{**spec.head, **kwargs})
-    learn.add_cb(PlainTensors())
+    learn.add_cbs([PlainTensors(), TerminalBars()])
     learn.to_channelslast(use_amp=dls.device is not None and torch.device(dls.device).type == 'cuda')   # AMP on a GPU
     learn.arch_name = arch
     return learn

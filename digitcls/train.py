@@ -237,7 +237,7 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
                     stats=stats, device=device, strict=strict)
     learn = digit_learner(dls, arch, pretrained=pretrained, weights=weights, path=work)
     epochs = ifnone(epochs, default_epochs(len(dls.train.dataset), pretrained))
-    quiet_ctx = _bars_on_terminals if not quiet else (lambda: _quiet(learn))
+    quiet_ctx = (lambda: contextlib.ExitStack()) if not quiet else (lambda: _quiet(learn))
     with quiet_ctx():
         lrs = fit_recipe(learn, epochs=epochs, freeze_epochs=freeze_epochs, lr=lr, patience=patience,
                          history=out/'history.csv', plots=out, show=False, checkpoint=work/'checkpoint.pth', resume=resuming)
@@ -295,16 +295,6 @@ def _plain(o):
 @contextlib.contextmanager
 def _quiet(learn):
     with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): yield
-
-@contextlib.contextmanager
-def _bars_on_terminals():
-    "Progress bars on a terminal or in a notebook only; the epoch table everywhere. (fastprogress tests `stdout.isatty` without calling it, so it draws every bar update into log files and pipes.)"
-    import sys, fastprogress.fastprogress as fp
-    old = fp.NO_BAR
-    isatty = getattr(sys.stdout, 'isatty', None)
-    if not fp.IN_NOTEBOOK and not (callable(isatty) and isatty()): fp.NO_BAR = True
-    try: yield
-    finally: fp.NO_BAR = old
 
 # %% ../nbs/05_train.ipynb #5b1f8603
 def eval_learner(model:Predictor, # from `load_model`
