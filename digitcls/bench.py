@@ -187,7 +187,7 @@ def bench_archs(path=None, # a folder with train/valid/test (default: the embedd
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_bench.ipynb #7833d6fd
-FAST = dict(arch='digit_cnn_small', size=20, epochs=2, bs=256, lr=0.03, augment=False)   # the documented fast setting of `train_digits`
+FAST = dict(arch='digit_cnn', size=16, epochs=2, bs=256, lr=0.03, augment=False)   # the documented fast setting of `train_digits`
 
 def _machine()->dict:
     dev = default_device()

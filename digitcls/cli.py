@@ -81,7 +81,7 @@ def parser()->argparse.ArgumentParser:
     b.add_argument('--n-pipeline', type=_positive_int, default=8000, help='training images for the pipeline part')
     b.add_argument('--fastai-epochs', type=int, default=2, help="epochs of fastai's resnet18 recipe on MNIST (0: skip it)")
     b.add_argument('--epochs', type=_positive_int, default=None, help='epochs of train_digits on MNIST (default: its default)')
-    b.add_argument('--fast', action='store_true', help='also run the fast setting (digit_cnn_small at 20 px, 2 epochs, bs 256, lr 0.03, no augmentation)')
+    b.add_argument('--fast', action='store_true', help='also run the fast setting (digit_cnn at 16 px, 2 epochs, bs 256, lr 0.03, no augmentation)')
     b.add_argument('--archs', action='store_true', help='also the architecture x size x epochs table on the embedded digits')
     b.add_argument('--json', default=None, help='results file (default: $DIGITCLS_HOME/bench/bench-<time>.json)')
     _common(b)
