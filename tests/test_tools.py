@@ -43,4 +43,7 @@ def test_refuses_what_is_not_mnist(tmp_path):
     with pytest.raises(SystemExit, match='has 39 of MNIST\'s 40 training images'): mt.build(tmp_path/'idx', tmp_path/'part', tmp_path/'o3', md5=md5)
     write_copy(tmp_path/'wrong', ims, (labels + 1) % 10, np.arange(256, dtype=np.uint8))
     with pytest.raises(SystemExit, match='not an MNIST copy'): mt.build(tmp_path/'idx', tmp_path/'wrong', tmp_path/'o4', md5=md5)
-    assert not any((tmp_path/o/'mnist_png'/'testing').exists() for o in ('o1', 'o2', 'o3', 'o4'))
+    Image.new('L', (32, 32)).save(tmp_path/'part'/'training'/str(labels[-1])/f'{len(ims)-1}.png')
+    with pytest.raises(SystemExit, match='not a 28x28 greyscale image'): mt.build(tmp_path/'idx', tmp_path/'part', tmp_path/'o5', md5=md5)
+    with pytest.raises(SystemExit, match='holds no training/ folder'): mt.build(tmp_path/'idx', tmp_path/'idx', tmp_path/'o6', md5=md5)
+    assert not any((tmp_path/o/'mnist_png'/'testing').exists() for o in ('o1', 'o2', 'o3', 'o4', 'o5', 'o6'))

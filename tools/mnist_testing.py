@@ -11,9 +11,10 @@ so that the test images look like the training images:
     python tools/mnist_testing.py IDX_FOLDER mnist_png_training.tgz OUT
     digitcls bench --mnist OUT/mnist_png --fast
 
-Nothing is downloaded; OUT/mnist_png/training is the extracted archive (or a link to the folder passed).
+Nothing is downloaded. OUT/mnist_png/training is a link to the copy's training/ (an archive is extracted first, once,
+as `digitcls.data.mnist_path` does, into $DIGITCLS_HOME/data).
 """
-import argparse, hashlib, io, shutil, tarfile
+import argparse, hashlib, shutil, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -33,41 +34,38 @@ def read_idx(folder:Path, name:str, md5:dict=MD5)->np.ndarray:
     a = np.frombuffer(b, np.uint8)
     return a[16:].reshape(-1, 28, 28) if 'images' in name else a[8:]
 
-def read_copy(src:Path):
-    "(index, label, pixels) of every `training/<label>/<index>.png` in the archive or folder `src`."
-    if src.is_dir():
-        for f in sorted(src.glob('**/training/*/*.png')): yield int(f.stem), int(f.parent.name), np.array(Image.open(f))
-        return
-    with tarfile.open(src) as t:
-        for m in t:
-            p = Path(m.name)
-            if m.isfile() and p.suffix == '.png' and p.parent.parent.name == 'training':
-                yield int(p.stem), int(p.parent.name), np.array(Image.open(io.BytesIO(t.extractfile(m).read())))
+def read_copy(training:Path):
+    "(index, label, pixels) of every `<label>/<index>.png` in the folder `training`."
+    for f in sorted(training.glob('*/*.png')):
+        if not (f.stem.isdigit() and f.parent.name.isdigit()): fail(f'{f} is not named <digit>/<number>.png: not an MNIST copy')
+        px = np.array(Image.open(f))
+        if px.shape != (28, 28): fail(f'{f} is {px.shape}, not a 28x28 greyscale image: not an MNIST copy')
+        yield int(f.stem), int(f.parent.name), px
 
 def build(idx, copy, out, md5:dict=MD5, say=print)->Path:
     "Write `out/mnist_png/testing` (and `training`, from `copy`): MNIST's test images through the copy's tone curve."
-    idx, copy, out = Path(idx), Path(copy), Path(out)
+    with warnings.catch_warnings():   # torch's deprecation warnings at import: nothing to act on here
+        warnings.simplefilter('ignore', FutureWarning)
+        from digitcls.core import DigitclsError
+        from digitcls.data import mnist_path
+    idx, out = Path(idx), Path(out)
     root = out/'mnist_png'
     if (root/'testing').exists(): fail(f'{root/"testing"} exists already; choose a new OUT')
-    if not copy.exists(): fail(f'{copy} does not exist; pass the mnist_png archive or folder that has training/')
     tr, tl = read_idx(idx, 'train-images-idx3-ubyte', md5), read_idx(idx, 'train-labels-idx1-ubyte', md5)
     te, el = read_idx(idx, 't10k-images-idx3-ubyte', md5), read_idx(idx, 't10k-labels-idx1-ubyte', md5)
+    try: training = mnist_path(copy)/'training'   # an archive is extracted once, into $DIGITCLS_HOME/data
+    except DigitclsError as e: fail(str(e))
     counts, seen = np.zeros((256, 256), np.int64), np.zeros(len(tr), bool)
-    for i, label, px in read_copy(copy):
+    for i, label, px in read_copy(training):
         if i >= len(tr) or tl[i] != label: fail(f'training/{label}/{i}.png is not MNIST training image {i} with label {label}: not an MNIST copy')
         np.add.at(counts, (tr[i].ravel(), px.ravel()), 1); seen[i] = True
-    if not seen.all(): fail(f'{copy} has {seen.sum():,} of MNIST\'s {len(tr):,} training images; pass the whole copy')
+    if not seen.all(): fail(f'{training} has {seen.sum():,} of MNIST\'s {len(tr):,} training images; pass the whole copy')
     lut = counts.argmax(1).astype(np.uint8)   # each IDX value's most frequent value in the copy
     exact = counts[np.arange(256), lut].sum()/counts.sum()
     say(f'tone curve measured on {len(tr):,} image pairs: reproduces {exact:.2%} of the copy\'s pixels exactly')
     say('curve (IDX value -> copy value, every 32): ' + ', '.join(f'{v}->{lut[v]}' for v in range(0, 256, 32)))
     root.mkdir(parents=True, exist_ok=True)
-    if not (root/'training').exists():
-        if copy.is_dir(): (root/'training').symlink_to(next(copy.glob('**/training')).resolve())
-        else:
-            with tarfile.open(copy) as t: t.extractall(out/'.extract', filter='data')
-            next((out/'.extract').glob('**/training')).rename(root/'training')
-            shutil.rmtree(out/'.extract')
+    if not (root/'training').exists(): (root/'training').symlink_to(training.resolve())
     tmp = root/'.testing-partial'
     shutil.rmtree(tmp, ignore_errors=True)
     for i, (x, y) in enumerate(zip(te, el)):
