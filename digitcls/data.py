@@ -19,8 +19,8 @@ from .core import *
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SPLIT_NAMES', 'digit_stats', 'digits_path', 'mnist_path', 'open_image', 'PILGrey', 'PILColour',
            'image_files', 'find_splits', 'FolderSplitter', 'folder_label', 'labeller', 'label_items', 'norm_stats',
-           'DigitAffine', 'digit_augment', 'unreadable_images', 'drop_unreadable', 'decode_images', 'CachedDL',
-           'DigitDataLoaders', 'digit_block', 'default_bs', 'digit_dls']
+           'DigitAffine', 'digit_augment', 'squish_images', 'unreadable_images', 'drop_unreadable', 'decode_images',
+           'CachedDL', 'DigitDataLoaders', 'digit_block', 'default_bs', 'digit_dls']
 
 # %% ../nbs/01_data.ipynb #dc433c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
@@ -141,13 +141,11 @@ def _open(fn)->Image.Image:
         raise DigitclsError(f'{fn} is {w}x{h} pixels, more than the {Image.MAX_IMAGE_PIXELS:,} PIL decodes safely '
                             f'(a possible decompression bomb); downscale it') from None
 
-def open_image(fn, # image file
-               n_in:int=1, # channels wanted: 1 (greyscale) or 3 (RGB)
-               size:int|None=None, # if given, the image is resized (squished) to `size` x `size`
-              )->Image.Image:
-    "Open `fn` as an 8-bit greyscale or RGB PIL image, whatever its mode; images too large to decode safely are refused."
+def _load(fn, n_in:int=1, size:int|None=None)->tuple:
+    "`(image, jpeg)`: `fn` as 8-bit greyscale or RGB at its own size (a JPEG may be decoded smaller, near `size`), and whether it is a JPEG."
     im = _open(fn)
-    if size is not None and im.format == 'JPEG': im.draft('L' if n_in == 1 else 'RGB', (size, size))
+    jpeg = im.format == 'JPEG'
+    if size is not None and jpeg: im.draft('L' if n_in == 1 else 'RGB', (size, size))
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
         a = np.asarray(im, dtype=np.float32)
         a = a/257 if im.mode.startswith('I;16') or a.max() > 255 else a
@@ -156,9 +154,18 @@ def open_image(fn, # image file
         rgba = im.convert('RGBA')
         bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, rgba)
-    im = im.convert('L' if n_in == 1 else 'RGB')
-    if size is not None and im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
-    return im
+    return im.convert('L' if n_in == 1 else 'RGB'), jpeg
+
+def _squish(im:Image.Image, size:int|None)->Image.Image:
+    "`im` resized (squished, bilinear) to `size` x `size`; unchanged when it is that size or `size` is None."
+    return im if size is None or im.size == (size, size) else im.resize((size, size), Image.BILINEAR)
+
+def open_image(fn, # image file
+               n_in:int=1, # channels wanted: 1 (greyscale) or 3 (RGB)
+               size:int|None=None, # if given, the image is resized (squished) to `size` x `size`
+              )->Image.Image:
+    "Open `fn` as an 8-bit greyscale or RGB PIL image, whatever its mode; images too large to decode safely are refused."
+    return _squish(_load(fn, n_in, size)[0], size)
 
 # %% ../nbs/01_data.ipynb #fa506784
 class PILGrey(PILImageBW):
@@ -284,14 +291,31 @@ def digit_augment(size:int=28, # image size (the transform works at any size)
     return [DigitAffine(max_rotate, max_zoom, max_shift, p)]
 
 # %% ../nbs/01_data.ipynb #986a89d4
-def _decode_chunk(files, n_in=1, size=28):
-    out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []
+def _chw(im:Image.Image)->np.ndarray: a = np.asarray(im); return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+
+def _decode_chunk(files, n_in=1, size=28, own_limit=64):
+    "`(x, bad, own)`: `files` decoded at `size`, the failures, and the images at their own size when all share one (<= `own_limit` px, not JPEG), else None."
+    out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []; own, shape = [None]*len(files), None
     for i, f in enumerate(files):
-        try:
-            a = np.asarray(open_image(f, n_in, size))
-            out[i] = a[None] if n_in == 1 else a.transpose(2, 0, 1)
-        except Exception as e: bad.append((i, f'{type(e).__name__}: {e}'))
-    return out, bad
+        try: im, jpeg = _load(f, n_in, size)
+        except Exception as e: bad.append((i, f'{type(e).__name__}: {e}')); continue
+        out[i] = _chw(_squish(im, size))
+        if own is None: continue
+        if jpeg or max(im.size) > own_limit or shape not in (None, im.size): own = None   # JPEGs may be decoded smaller
+        else: shape, own[i] = im.size, _chw(im)
+    if own is not None and shape is not None: own = np.stack([a if a is not None else np.zeros((n_in, shape[1], shape[0]), np.uint8) for a in own])
+    return out, bad, own if shape is not None else None
+
+def squish_images(x:torch.Tensor, # `(N, C, H, W)` uint8 images
+                  size:int, # side of the result
+                 )->torch.Tensor:
+    "Resize uint8 images to `size` x `size` exactly as `open_image` does (PIL, bilinear), so a tensor decoded once serves every size."
+    if tuple(x.shape[-2:]) == (size, size): return x
+    (n, c, h, w), mode = x.shape, 'L' if x.shape[1] == 1 else 'RGB'
+    out = np.empty((n, size, size, c), dtype=np.uint8)
+    for i, a in enumerate(x.permute(0, 2, 3, 1).contiguous().numpy()):   # raw bytes in and out: a third of the time of fromarray/asarray
+        out[i] = np.frombuffer(_squish(Image.frombuffer(mode, (w, h), a.tobytes(), 'raw', mode, 0, 1), size).tobytes(), np.uint8).reshape(size, size, c)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
 def _verify_chunk(files):
     bad = []
@@ -328,11 +352,22 @@ def drop_unreadable(items, # the files that were read
     keep = [i for i in range(len(items)) if i not in bad]
     return L(items[i] for i in keep), (xs[keep] if xs is not None else None)
 
-def _cache_key(files, n_in, size):
+def _cache_file(files, n_in, size)->Path:
+    "The cache file for `files` (their paths, sizes and modification times) decoded with `n_in` channels at `size` ('own': their own size)."
     h = hashlib.sha1(f'{n_in} {size}'.encode())
     for f in files:
         st = os.stat(f); h.update(f'{f}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
-    return h.hexdigest()[:20]
+    return digitcls_home()/'cache'/f'{h.hexdigest()[:20]}.pt'
+
+def _load_cache(fn):
+    "`(x, bad)` from a cache file, or None when there is none or it cannot be read (then the images are decoded again)."
+    if not fn.exists(): return None
+    try: d = torch.load(fn, weights_only=True)
+    except Exception: return None
+    return d['x'], {int(k): v for k, v in d['bad'].items()}
+
+def _save_cache(fn, x, bad):
+    with atomic_write(fn) as f: torch.save({'x': x, 'bad': {str(k): v for k, v in bad.items()}}, f)
 
 def decode_images(files, # image files
                   n_in:int=1, # channels
@@ -342,18 +377,20 @@ def decode_images(files, # image files
                  ):
     "Decode `files` into a `(N, n_in, size, size)` uint8 tensor; also return `{index: reason}` for files that failed."
     files = [str(f) for f in files]
-    key = _cache_key(files, n_in, size) if cache else None
-    fn = digitcls_home()/'cache'/f'{key}.pt' if cache else None
-    if cache and fn.exists():
-        try:
-            d = torch.load(fn, weights_only=True)
-            return d['x'], {int(k): v for k, v in d['bad'].items()}
-        except Exception: pass   # unreadable cache: decode again
+    if cache:
+        own_fn, size_fn = _cache_file(files, n_in, 'own'), _cache_file(files, n_in, size)
+        if (d := _load_cache(own_fn)) is not None: return squish_images(d[0], size), d[1]
+        if (d := _load_cache(size_fn)) is not None: return d
     res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size), files, n_workers)
     x = torch.from_numpy(np.concatenate([r[0] for r in res])) if res else torch.zeros(0, n_in, size, size, dtype=torch.uint8)
     bad = {ci*1024+i: msg for ci, r in enumerate(res) for i, msg in r[1]}
     if cache:
-        with atomic_write(fn) as f: torch.save({'x': x, 'bad': {str(k): v for k, v in bad.items()}}, f)
+        owns = [r[2] for r in res if r[2] is not None]
+        same = all(r[2] is not None or len(r[1]) == len(r[0]) for r in res) and len({o.shape[1:] for o in owns}) == 1
+        if same:   # all the images share one small size: keep them at it, for any `size` later
+            _save_cache(own_fn, torch.from_numpy(np.concatenate([r[2] if r[2] is not None else np.zeros((len(r[0]), *owns[0].shape[1:]), np.uint8)
+                                                                  for r in res])), bad)
+        else: _save_cache(size_fn, x, bad)
     return x, bad
 
 # %% ../nbs/01_data.ipynb #8e558be3

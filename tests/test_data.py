@@ -127,3 +127,29 @@ def test_mnist_path_local_archive(tmp_path, digits):
     m = mnist_path(arc, dest=tmp_path/'data')
     assert (m/'training'/'0').is_dir()
     assert mnist_path(arc, dest=tmp_path/'data') == m
+
+
+def test_decode_cache_on_disk(home, tmp_path):
+    "Decoded once at the files' own size; a changed file or a damaged cache file means decoding again, never a stale tensor."
+    import os, shutil
+    from digitcls.data import decode_images, open_image
+    src = digits_path()/'test'/'3'
+    files = []
+    for i, f in enumerate(sorted(src.glob('*.png'))[:12]):
+        files.append(tmp_path/f'{i}.png'); shutil.copy(f, files[-1])
+    before = set((home/'cache').glob('*.pt')) if (home/'cache').exists() else set()
+    x28, _ = decode_images(files, size=28)
+    new = set((home/'cache').glob('*.pt')) - before
+    assert len(new) == 1
+    x16, _ = decode_images(files, size=16)
+    assert set((home/'cache').glob('*.pt')) - before == new   # served from the same file
+    assert torch.equal(x16, decode_images(files, size=16, cache=False)[0])
+    Image.fromarray(np.full((28, 28), 200, np.uint8)).save(files[0])   # a file changes: decoded again
+    os.utime(files[0], ns=(1, 1))
+    assert decode_images(files, size=16)[0][0].float().mean() > 150
+    latest = set((home/'cache').glob('*.pt')) - before - new
+    assert len(latest) == 1
+    damaged = next(iter(latest)); damaged.write_bytes(b'damaged')     # a damaged cache file: decoded again, not an error
+    x, bad = decode_images(files, size=28)
+    assert not bad and torch.equal(x[0, 0], torch.from_numpy(np.asarray(open_image(files[0], 1, 28))))
+    assert damaged.stat().st_size > 1000   # and written anew
