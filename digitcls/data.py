@@ -261,11 +261,12 @@ def norm_stats(stats='digits', # 'digits', 'imagenet', or (mean, std)
     return m, s
 
 class DigitAffine(RandTransform):
-    "Random rotation, zoom and shift of every image in a batch (one `grid_sample`), never a mirror image; black padding."
+    "Random rotation, zoom and shift of every image in a batch (one `grid_sample`), never a mirror image; what moves in at the edges repeats the edge pixels (the background, light or dark)."
     split_idx, order = 0, 30   # training batches only, after `IntToFloatTensor` and before `Normalize`, like fastai's `Affine`
-    def __init__(self, max_rotate:float=10., max_zoom:float=1.1, max_shift:float=0.04, p:float=0.75):
+    def __init__(self, max_rotate:float=10., max_zoom:float=1.1, max_shift:float=0.04, p:float=0.75, pad_mode:str='border'):
         super().__init__(p=1.)
-        self.max_rotate, self.max_zoom, self.max_shift, self.p_item = max_rotate, max_zoom, max_shift, p
+        check(pad_mode in ('border', 'zeros', 'reflection'), f"pad_mode={pad_mode!r} is not known: use 'border', 'zeros' or 'reflection'")
+        self.max_rotate, self.max_zoom, self.max_shift, self.p_item, self.pad_mode = max_rotate, max_zoom, max_shift, p, pad_mode
 
     def matrices(self, n:int, device=None)->torch.Tensor:
         "`n` random 2x3 affine matrices (output -> input coordinates, as `F.affine_grid` takes them); identity with probability 1-p."
@@ -279,16 +280,17 @@ class DigitAffine(RandTransform):
     def encodes(self, x:TensorImage):
         t = x.as_subclass(torch.Tensor)
         grid = F.affine_grid(self.matrices(t.shape[0], t.device).to(t.dtype), list(t.shape), align_corners=False)
-        return TensorImage(F.grid_sample(t, grid, mode='bilinear', padding_mode='zeros', align_corners=False))
+        return TensorImage(F.grid_sample(t, grid, mode='bilinear', padding_mode=self.pad_mode, align_corners=False))
 
 def digit_augment(size:int=28, # image size (the transform works at any size)
                   max_rotate:float=10., # degrees
                   max_zoom:float=1.1, # zoom in or out by up to this factor
                   max_shift:float=0.04, # shift by up to this fraction of the image side
                   p:float=0.75, # probability that an image is transformed
+                  pad_mode:str='border', # fill for what moves in at the edges: 'border' (repeat the edge pixels), 'zeros' (black), 'reflection'
                  )->list:
-    "Batch augmentation suited to digits: rotation, zoom and shift per image, whole batches at once, no flips, black padding."
-    return [DigitAffine(max_rotate, max_zoom, max_shift, p)]
+    "Batch augmentation suited to digits: rotation, zoom and shift per image, whole batches at once, no flips, edges filled with the background."
+    return [DigitAffine(max_rotate, max_zoom, max_shift, p, pad_mode)]
 
 # %% ../nbs/01_data.ipynb #986a89d4
 def _chw(im:Image.Image)->np.ndarray: a = np.asarray(im); return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
