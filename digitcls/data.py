@@ -361,12 +361,16 @@ def drop_unreadable(items, # the files that were read
     keep = [i for i in range(len(items)) if i not in bad]
     return L(items[i] for i in keep), (xs[keep] if xs is not None else None)
 
-def _cache_file(files, n_in, size)->Path:
-    "The cache file for `files` (their paths, sizes and modification times) decoded with `n_in` channels at `size` ('own': their own size)."
-    h = hashlib.sha1(f'{n_in} {size}'.encode())
+def _files_digest(files)->bytes:
+    "A digest of the files' paths, sizes and modification times: it changes when any file does."
+    h = hashlib.sha1()
     for f in files:
         st = os.stat(f); h.update(f'{f}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
-    return digitcls_home()/'cache'/f'{h.hexdigest()[:20]}.pt'
+    return h.digest()
+
+def _cache_file(digest:bytes, n_in, size)->Path:
+    "The cache file for the files of `digest` decoded with `n_in` channels at `size` ('own': their own size)."
+    return digitcls_home()/'cache'/f"{hashlib.sha1(f'{n_in} {size} '.encode() + digest).hexdigest()[:20]}.pt"
 
 def _load_cache(fn):
     "`(x, bad)` from a cache file, or None when there is none or it cannot be read (then the images are decoded again)."
@@ -387,7 +391,8 @@ def decode_images(files, # image files
     "Decode `files` into a `(N, n_in, size, size)` uint8 tensor; also return `{index: reason}` for files that failed."
     files = [str(f) for f in files]
     if cache:
-        own_fn, size_fn = _cache_file(files, n_in, 'own'), _cache_file(files, n_in, size)
+        digest = _files_digest(files)
+        own_fn, size_fn = _cache_file(digest, n_in, 'own'), _cache_file(digest, n_in, size)
         if (d := _load_cache(own_fn)) is not None: return squish_images(d[0], size), d[1]
         if (d := _load_cache(size_fn)) is not None: return d
     res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size), files, n_workers)
