@@ -295,9 +295,9 @@ def digit_augment(size:int=28, # image size (the transform works at any size)
 # %% ../nbs/01_data.ipynb #986a89d4
 def _chw(im:Image.Image)->np.ndarray: a = np.asarray(im); return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
-def _decode_chunk(files, n_in=1, size=28, own_limit=64):
-    "`(x, bad, own)`: `files` decoded at `size`, the failures, and the images at their own size when all share one (<= `own_limit` px, not JPEG), else None."
-    out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []; own, shape = [None]*len(files), None
+def _decode_chunk(files, n_in=1, size=28, keep_own=True, own_limit=64):
+    "`(x, bad, own)`: `files` decoded at `size`, the failures, and (`keep_own`) the images at their own size when all share one (<= `own_limit` px, not JPEG), else None."
+    out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []; own, shape = [None]*len(files) if keep_own else None, None
     for i, f in enumerate(files):
         try: im, jpeg = _load(f, n_in, size)
         except Exception as e: bad.append((i, f'{type(e).__name__}: {e}')); continue
@@ -395,7 +395,7 @@ def decode_images(files, # image files
         own_fn, size_fn = _cache_file(digest, n_in, 'own'), _cache_file(digest, n_in, size)
         if (d := _load_cache(own_fn)) is not None: return squish_images(d[0], size), d[1]
         if (d := _load_cache(size_fn)) is not None: return d
-    res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size), files, n_workers)
+    res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size, keep_own=cache), files, n_workers)
     x = torch.from_numpy(np.concatenate([r[0] for r in res])) if res else torch.zeros(0, n_in, size, size, dtype=torch.uint8)
     bad = {ci*1024+i: msg for ci, r in enumerate(res) for i, msg in r[1]}
     if cache:
