@@ -108,9 +108,13 @@ def _curve(history:pd.DataFrame, start_s:float)->list:
 def _first_reach(curve, target):
     return next((t for t, a in curve if a >= target), None)
 
-def bench_ours(path, target=0.99, **kwargs)->dict:
+def bench_ours(path, # a folder with train/valid/test
+               target=0.99, # report the seconds to this validation accuracy
+               out=None, # where the run (model, history) goes; default a new temporary folder, returned as `run`
+               **kwargs # options for `train_digits`
+              )->dict:
     "`train_digits` on `path` (train/valid/test folders): accuracy curve, time to `target`, test accuracy."
-    out = Path(tempfile.mkdtemp(prefix='digitcls-bench-'))/'run'
+    out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix='digitcls-bench-'))/'run'
     t0 = time.time()
     res = train_digits(path, quiet=True, out=out, **kwargs)
     total, train_s = time.time() - t0, res.metrics['train_seconds']
@@ -177,13 +181,13 @@ def bench_archs(path=None, # a folder with train/valid/test (default: the embedd
         if kw.get('pretrained', arch_spec(kw['arch']).pretrained):
             try: pretrained_weights(kw['arch'], download=False)
             except DigitclsError: kw['pretrained'] = False
-        res = train_digits(path, quiet=True, out=Path(tempfile.mkdtemp(prefix='digitcls-bench-'))/'run', **kw)
+        with tempfile.TemporaryDirectory(prefix='digitcls-bench-') as d:
+            res = train_digits(path, quiet=True, out=Path(d)/'run', **kw)
         m = res.metrics
         rows.append({'arch': kw['arch'], 'weights': 'ImageNet' if m['pretrained'] else 'scratch', 'size': kw.get('size'),
                      'epochs': m['epochs_run'], 'params': sum(p.numel() for p in res.learn.model.parameters()),
                      'test_accuracy': round(m['test']['accuracy'], 4), 'train_seconds': m['train_seconds']})
         say('  '.join(f'{k}={v}' for k, v in rows[-1].items()))
-        shutil.rmtree(res.out.parent, ignore_errors=True)
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_bench.ipynb #7833d6fd
@@ -205,49 +209,50 @@ def bench(mnist=None, # MNIST archive or folder; None: `mnist_path()` (local cop
           say=print, # where the tables go
          )->dict:
     "Run the benchmark, print its tables and write them to JSON."
-    work = Path(tempfile.mkdtemp(prefix='digitcls-bench-'))
-    out = {'machine': _machine(), 'when': datetime.datetime.now().isoformat(timespec='seconds')}
-    src = None
-    if not skip_mnist:
-        try: src = mnist_path(mnist)/'training'
-        except DigitclsError as e: say(f'MNIST skipped: {e}')
-    pool = src if src is not None else digits_path()/'train'
-    n_pool = len(image_files(pool))
-    pipe = split_sample(pool, work/'pipeline', n_train=min(n_pipeline, n_pool - 2000 if n_pool > 4000 else n_pool - 200),
-                        n_valid=2000 if n_pool > 4000 else 200)
-    df = bench_pipeline(pipe)
-    out['pipeline'] = df.to_dict('records')
-    say(f'\n1. Pipeline ceiling ({len(image_files(pipe/"train"))} training images from {pool}, bs 64, CPU)\n' + df.to_string(index=False))
-    runs = []
-    if src is not None:
-        testing = src.parent/'testing' if (src.parent/'testing').is_dir() else None   # URLs.MNIST has the standard test set
-        full = split_sample(src, work/'mnist', n_valid=5000, n_test=0 if testing else 5000, test_src=testing)
-        out['mnist_split'] = {**{k: len(image_files(full/k)) for k in ('train', 'valid', 'test')},
-                              'test_from': "MNIST's test set" if testing else 'MNIST training images, held out'}
-        say('\n2. MNIST end to end (train {train}, valid {valid} of MNIST training images; test {test}: {test_from})'.format(**out['mnist_split']))
-        for kw in [train_kwargs or {}] + ([fast_kwargs] if fast_kwargs else []):
-            r = bench_ours(full, **kw); runs.append(r); say(_fmt_run(r))
-        if fastai_epochs: r = bench_fastai(full, fastai_epochs); runs.append(r); say(_fmt_run(r))
-        t_ours, t_fa = runs[0]['seconds_to_0.990'], runs[-1]['seconds_to_0.990'] if fastai_epochs else None
-        if t_ours and t_fa: say(f'time to 99%: digitcls {t_ours}s, fastai {t_fa}s: {t_fa/t_ours:.1f}x shorter')
-        elif t_ours and fastai_epochs: say(f'time to 99%: digitcls {t_ours}s; fastai did not reach 99% in {runs[-1]["seconds"]}s')
-        out['mnist'] = runs
-        pred_run, pred_files = runs[0]['run'], image_files(full/'test')
-    else:
-        pred_run, pred_files = bench_ours(digits_path(), epochs=3)['run'], image_files(digits_path()/'test')
-    p = bench_predict(pred_run, pred_files)
-    out['predict'] = p
-    say(f"\n3. Prediction (CPU): one image {p['predict_ms_median']} ms median; batches {p['batch_img_s_model']:,} img/s "
-        f"(decoded), {p['batch_img_s_from_files']:,} img/s from {p['n']} files")
-    if archs:
-        say('\n4. Architectures on the embedded digits (test accuracy on 270 held-out images)')
-        out['archs'] = bench_archs(say=lambda m: say('  ' + m)).to_dict('records')
-    json = Path(json) if json is not None else digitcls_home()/'bench'/f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-    save_json(out, json)
-    say(f'\nwritten to {json}')
-    shutil.rmtree(work, ignore_errors=True)
-    out['json'] = str(json)
-    return out
+    with tempfile.TemporaryDirectory(prefix='digitcls-bench-') as d:   # split copies and runs, removed even on errors
+        work = Path(d)
+        out = {'machine': _machine(), 'when': datetime.datetime.now().isoformat(timespec='seconds')}
+        src = None
+        if not skip_mnist:
+            try: src = mnist_path(mnist)/'training'
+            except DigitclsError as e: say(f'MNIST skipped: {e}')
+        pool = src if src is not None else digits_path()/'train'
+        n_pool = len(image_files(pool))
+        pipe = split_sample(pool, work/'pipeline', n_train=min(n_pipeline, n_pool - 2000 if n_pool > 4000 else n_pool - 200),
+                            n_valid=2000 if n_pool > 4000 else 200)
+        df = bench_pipeline(pipe)
+        out['pipeline'] = df.to_dict('records')
+        say(f'\n1. Pipeline ceiling ({len(image_files(pipe/"train"))} training images from {pool}, bs 64, CPU)\n' + df.to_string(index=False))
+        runs = []
+        if src is not None:
+            testing = src.parent/'testing' if (src.parent/'testing').is_dir() else None   # URLs.MNIST has the standard test set
+            full = split_sample(src, work/'mnist', n_valid=5000, n_test=0 if testing else 5000, test_src=testing)
+            out['mnist_split'] = {**{k: len(image_files(full/k)) for k in ('train', 'valid', 'test')},
+                                  'test_from': "MNIST's test set" if testing else 'MNIST training images, held out'}
+            say('\n2. MNIST end to end (train {train}, valid {valid} of MNIST training images; test {test}: {test_from})'.format(**out['mnist_split']))
+            for kw in [train_kwargs or {}] + ([fast_kwargs] if fast_kwargs else []):
+                r = bench_ours(full, out=work/'runs'/str(len(runs)), **kw); runs.append(r); say(_fmt_run(r))
+            if fastai_epochs: r = bench_fastai(full, fastai_epochs); runs.append(r); say(_fmt_run(r))
+            t_ours, t_fa = runs[0]['seconds_to_0.990'], runs[-1]['seconds_to_0.990'] if fastai_epochs else None
+            if t_ours and t_fa: say(f'time to 99%: digitcls {t_ours}s, fastai {t_fa}s: {t_fa/t_ours:.1f}x shorter')
+            elif t_ours and fastai_epochs: say(f'time to 99%: digitcls {t_ours}s; fastai did not reach 99% in {runs[-1]["seconds"]}s')
+            out['mnist'] = runs
+            pred_run, pred_files = runs[0]['run'], image_files(full/'test')
+        else:
+            pred_run, pred_files = bench_ours(digits_path(), out=work/'runs'/'digits', epochs=3)['run'], image_files(digits_path()/'test')
+        p = bench_predict(pred_run, pred_files)
+        for r in runs: r.pop('run', None)   # these folders go with `work`
+        out['predict'] = p
+        say(f"\n3. Prediction (CPU): one image {p['predict_ms_median']} ms median; batches {p['batch_img_s_model']:,} img/s "
+            f"(decoded), {p['batch_img_s_from_files']:,} img/s from {p['n']} files")
+        if archs:
+            say('\n4. Architectures on the embedded digits (test accuracy on 270 held-out images)')
+            out['archs'] = bench_archs(say=lambda m: say('  ' + m)).to_dict('records')
+        json = Path(json) if json is not None else digitcls_home()/'bench'/f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+        save_json(out, json)
+        say(f'\nwritten to {json}')
+        out['json'] = str(json)
+        return out
 
 def _fmt_run(r)->str:
     curve = '  '.join(f'{t:.0f}s:{a:.4f}' for t, a in r['curve'])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_learner.ipynb #42c5b3c2
 from __future__ import annotations
-import sys, time, contextlib, io, tempfile
+import sys, time, contextlib, io, tempfile, shutil, weakref
 import fastprogress.fastprogress as fp
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -49,7 +49,7 @@ def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
                   pretrained:bool|None=None, # start from ImageNet weights; default: when `arch` has them
                   weights=None, # a local ImageNet weights file for `pretrained`
                   label_smoothing:float=0.05, # 0 for plain cross-entropy
-                  path=None, # where checkpoints go (`path/models`); default a temporary folder
+                  path=None, # where checkpoints go (`path/models`); default a temporary folder, removed with the Learner
                   **kwargs # passed to fastai's `vision_learner` (e.g. `wd`, `cbs`, `opt_func`)
                  )->Learner:
     "A fastai `Learner` from `vision_learner`: body and head parameter groups, frozen when pretrained, accuracy and macro F1, channels-last (and mixed precision on a GPU), progress bars only where they can be drawn."
@@ -58,13 +58,15 @@ def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
     if pretrained and not spec.pretrained: raise DigitclsError(f'{arch} has no pretrained weights; use pretrained=False')
     n_in = dls.one_batch()[0].shape[1]
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else CrossEntropyLossFlat()
-    path = Path(path) if path is not None else Path(tempfile.mkdtemp(prefix='digitcls-'))
+    tmp = path is None
+    path = Path(tempfile.mkdtemp(prefix='digitcls-')) if tmp else Path(path)
     learn = vision_learner(dls, NamedArch(arch, weights), normalize=False, pretrained=pretrained, n_in=n_in,
                            cut=spec.cut, splitter=spec.split, loss_func=loss, metrics=[accuracy, macro_f1()],
                            path=path, **{**spec.head, **kwargs})
     learn.add_cbs([PlainTensors(), TerminalBars()])
     learn.to_channelslast(use_amp=dls.device is not None and torch.device(dls.device).type == 'cuda')   # AMP on a GPU
     learn.arch_name = arch
+    if tmp: weakref.finalize(learn, shutil.rmtree, path, ignore_errors=True)   # when the Learner is collected, or at exit
     return learn
 
 # %% ../nbs/03_learner.ipynb #caf7cf11
