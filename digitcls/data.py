@@ -393,8 +393,11 @@ def decode_images(files, # image files
     if cache:
         digest = _files_digest(files)
         own_fn, size_fn = _cache_file(digest, n_in, 'own'), _cache_file(digest, n_in, size)
-        if (d := _load_cache(own_fn)) is not None: return squish_images(d[0], size), d[1]
         if (d := _load_cache(size_fn)) is not None: return d
+        if (d := _load_cache(own_fn)) is not None:
+            x = squish_images(d[0], size)
+            if x is not d[0]: _save_cache(size_fn, x, d[1])   # the next run at this size reads it as it is
+            return x, d[1]
     res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size, keep_own=cache), files, n_workers)
     x = torch.from_numpy(np.concatenate([r[0] for r in res])) if res else torch.zeros(0, n_in, size, size, dtype=torch.uint8)
     bad = {ci*1024+i: msg for ci, r in enumerate(res) for i, msg in r[1]}
@@ -404,7 +407,7 @@ def decode_images(files, # image files
         if same:   # all the images share one small size: keep them at it, for any `size` later
             _save_cache(own_fn, torch.from_numpy(np.concatenate([r[2] if r[2] is not None else np.zeros((len(r[0]), *owns[0].shape[1:]), np.uint8)
                                                                   for r in res])), bad)
-        else: _save_cache(size_fn, x, bad)
+        if not same or owns[0].shape[-2:] != (size, size): _save_cache(size_fn, x, bad)
     return x, bad
 
 # %% ../nbs/01_data.ipynb #8e558be3

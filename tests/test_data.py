@@ -141,15 +141,17 @@ def test_decode_cache_on_disk(home, tmp_path):
     x28, _ = decode_images(files, size=28)
     new = set((home/'cache').glob('*.pt')) - before
     assert len(new) == 1
-    x16, _ = decode_images(files, size=16)
-    assert set((home/'cache').glob('*.pt')) - before == new   # served from the same file
+    x16, _ = decode_images(files, size=16)   # resized from that file, and kept at 16 px for the next run
+    at16 = set((home/'cache').glob('*.pt')) - before - new
+    assert len(at16) == 1 and torch.load(next(iter(at16)))['x'].shape == (12, 1, 16, 16)
     assert torch.equal(x16, decode_images(files, size=16, cache=False)[0])
     Image.fromarray(np.full((28, 28), 200, np.uint8)).save(files[0])   # a file changes: decoded again
     os.utime(files[0], ns=(1, 1))
     assert decode_images(files, size=16)[0][0].float().mean() > 150
-    latest = set((home/'cache').glob('*.pt')) - before - new
-    assert len(latest) == 1
-    damaged = next(iter(latest)); damaged.write_bytes(b'damaged')     # a damaged cache file: decoded again, not an error
+    latest = set((home/'cache').glob('*.pt')) - before - new - at16
+    assert sorted(torch.load(f)['x'].shape[-1] for f in latest) == [16, 28]   # at its own size and at 16 px
+    damaged = next(f for f in latest if torch.load(f)['x'].shape[-1] == 28)
+    damaged.write_bytes(b'damaged')     # a damaged cache file: decoded again, not an error
     x, bad = decode_images(files, size=28)
     assert not bad and torch.equal(x[0, 0], torch.from_numpy(np.asarray(open_image(files[0], 1, 28))))
     assert damaged.stat().st_size > 1000   # and written anew
