@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, sys, json, tempfile, contextlib, random, platform
 from pathlib import Path
-import numpy as np, torch
+import numpy as np   # torch is imported where it is used: the command line starts, and answers --help, without it
 
 # %% auto #0
 __all__ = ['DigitclsError', 'check', 'digitcls_home', 'atomic_write', 'save_json', 'load_json', 'set_seed', 'default_device',
@@ -55,10 +55,8 @@ def save_json(obj, path):
     return Path(path)
 
 def _json_default(o):
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return float(o)
-    if isinstance(o, (np.ndarray, torch.Tensor)): return o.tolist()
     if isinstance(o, Path): return str(o)
+    if hasattr(o, 'tolist'): return o.tolist()   # NumPy scalars and arrays, PyTorch tensors
     raise TypeError(f'{type(o).__name__} is not JSON serializable')
 
 def load_json(path):
@@ -73,6 +71,7 @@ def load_json(path):
 def set_seed(seed:int=42, # the seed for Python, NumPy and PyTorch
              reproducible:bool=True): # also make cuDNN deterministic
     "Seed every random number generator digitcls uses."
+    import torch
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     if reproducible:
@@ -82,6 +81,7 @@ def set_seed(seed:int=42, # the seed for Python, NumPy and PyTorch
 # %% ../nbs/00_core.ipynb #22421f8f
 def default_device(cpu:bool=False)->torch.device:
     "CUDA when there is a GPU (and `cpu` is False), else Apple's MPS when present, else the CPU."
+    import torch
     if not cpu and torch.cuda.is_available(): return torch.device('cuda')
     if not cpu and getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')

@@ -115,3 +115,15 @@ def test_log_output_has_the_epoch_table_not_the_bars(home, tmp_path):
     assert r.returncode == 0, r.stderr
     assert 'train_loss' in r.stdout and 'test  accuracy' in r.stdout
     assert 'Epoch 1/1' not in r.stdout and '|████' not in r.stdout
+
+
+def test_help_and_argument_errors_start_without_torch():
+    "`digitcls --help` and argument errors answer without importing torch or fastai (3.5 s or more here)."
+    import subprocess, sys
+    from conftest import DIGITCLS
+    r = subprocess.run([DIGITCLS, 'train', '--help'], capture_output=True, text=True)
+    assert r.returncode == 0 and '--epochs' in r.stdout, r.stderr
+    r = subprocess.run([DIGITCLS, 'train', '--epochs', '0'], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip() == 'digitcls: error: digitcls train: argument --epochs: 0 must be at least 1'
+    code = "import sys; from digitcls.cli import parse_args; parse_args(['train', '--epochs', '3']); print(sorted({'torch', 'fastai'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).stdout.strip() == '[]'
