@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #a3c5db88
 from __future__ import annotations
-import os, re, math, shutil, hashlib, tarfile, tempfile, warnings
+import os, re, math, shutil, hashlib, tarfile, tempfile, warnings, contextlib
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -19,8 +19,8 @@ from .core import *
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SPLIT_NAMES', 'digit_stats', 'digits_path', 'mnist_path', 'open_image', 'PILGrey', 'PILColour',
            'image_files', 'find_splits', 'FolderSplitter', 'folder_label', 'labeller', 'label_items', 'norm_stats',
-           'DigitAffine', 'digit_augment', 'squish_images', 'unreadable_images', 'drop_unreadable', 'decode_images',
-           'CachedDL', 'DigitDataLoaders', 'digit_block', 'default_bs', 'digit_dls']
+           'DigitAffine', 'digit_augment', 'squish_images', 'unreadable_images', 'drop_unreadable', 'cache_limit',
+           'decode_images', 'CachedDL', 'DigitDataLoaders', 'digit_block', 'default_bs', 'digit_dls']
 
 # %% ../nbs/01_data.ipynb #dc433c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
@@ -377,10 +377,31 @@ def _load_cache(fn):
     if not fn.exists(): return None
     try: d = torch.load(fn, weights_only=True)
     except Exception: return None
+    with contextlib.suppress(OSError): os.utime(fn)   # recently used: the last to be pruned
     return d['x'], {int(k): v for k, v in d['bad'].items()}
 
-def _save_cache(fn, x, bad):
+def cache_limit()->int:
+    "Bytes the decoded-image cache may hold: `$DIGITCLS_CACHE_MB` megabytes, default 2048."
+    v = os.environ.get('DIGITCLS_CACHE_MB', '2048')
+    try: mb = float(v)
+    except ValueError: mb = -1
+    check(mb >= 0, f'DIGITCLS_CACHE_MB={v!r} is not a number of megabytes; set it to one (e.g. 2048), or 0 to keep only the latest file')
+    return int(mb * 2**20)
+
+def _prune_cache(keep:Path, limit:int):
+    "Remove the least recently used cache files, never `keep`, until the folder holds at most `limit` bytes."
+    files = []
+    for f in keep.parent.glob('*.pt'):
+        with contextlib.suppress(OSError): st = f.stat(); files.append((st.st_mtime, st.st_size, f))
+    total = sum(o[1] for o in files)
+    for _, n, f in sorted(files, key=lambda o: o[0]):
+        if total <= limit: break
+        if f == keep: continue
+        with contextlib.suppress(OSError): f.unlink(); total -= n
+
+def _save_cache(fn, x, bad, limit):
     with atomic_write(fn) as f: torch.save({'x': x, 'bad': {str(k): v for k, v in bad.items()}}, f)
+    _prune_cache(fn, limit)
 
 def decode_images(files, # image files
                   n_in:int=1, # channels
@@ -391,12 +412,12 @@ def decode_images(files, # image files
     "Decode `files` into a `(N, n_in, size, size)` uint8 tensor; also return `{index: reason}` for files that failed."
     files = [str(f) for f in files]
     if cache:
-        digest = _files_digest(files)
+        limit, digest = cache_limit(), _files_digest(files)
         own_fn, size_fn = _cache_file(digest, n_in, 'own'), _cache_file(digest, n_in, size)
         if (d := _load_cache(size_fn)) is not None: return d
         if (d := _load_cache(own_fn)) is not None:
             x = squish_images(d[0], size)
-            if x is not d[0]: _save_cache(size_fn, x, d[1])   # the next run at this size reads it as it is
+            if x is not d[0]: _save_cache(size_fn, x, d[1], limit)   # the next run at this size reads it as it is
             return x, d[1]
     res = _map_chunks(partial(_decode_chunk, n_in=n_in, size=size, keep_own=cache), files, n_workers)
     x = torch.from_numpy(np.concatenate([r[0] for r in res])) if res else torch.zeros(0, n_in, size, size, dtype=torch.uint8)
@@ -406,8 +427,8 @@ def decode_images(files, # image files
         same = all(r[2] is not None or len(r[1]) == len(r[0]) for r in res) and len({o.shape[1:] for o in owns}) == 1
         if same:   # all the images share one small size: keep them at it, for any `size` later
             _save_cache(own_fn, torch.from_numpy(np.concatenate([r[2] if r[2] is not None else np.zeros((len(r[0]), *owns[0].shape[1:]), np.uint8)
-                                                                  for r in res])), bad)
-        if not same or owns[0].shape[-2:] != (size, size): _save_cache(size_fn, x, bad)
+                                                                  for r in res])), bad, limit)
+        if not same or owns[0].shape[-2:] != (size, size): _save_cache(size_fn, x, bad, limit)
     return x, bad
 
 # %% ../nbs/01_data.ipynb #8e558be3
