@@ -110,11 +110,10 @@ def _first_reach(curve, target):
 
 def bench_ours(path, # a folder with train/valid/test
                target=0.99, # report the seconds to this validation accuracy
-               out=None, # where the run (model, history) goes; default a new temporary folder, returned as `run`
+               out=None, # the run folder (model, history); default `train_digits`'s, under `$DIGITCLS_HOME/runs`
                **kwargs # options for `train_digits`
               )->dict:
     "`train_digits` on `path` (train/valid/test folders): accuracy curve, time to `target`, test accuracy."
-    out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix='digitcls-bench-'))/'run'
     t0 = time.time()
     res = train_digits(path, quiet=True, out=out, **kwargs)
     total, train_s = time.time() - t0, res.metrics['train_seconds']
@@ -123,7 +122,7 @@ def bench_ours(path, # a folder with train/valid/test
     opts = ', '.join(f'{k}={v!r}' for k, v in kwargs.items())
     return {'recipe': f'digitcls train_digits({opts})', 'curve': curve, f'seconds_to_{target:.3f}': _first_reach(curve, target),
             'train_seconds': train_s, 'seconds': round(total, 1), 'test_accuracy': round(res.metrics['test']['accuracy'], 5),
-            'run': str(out)}
+            'run': str(res.out)}
 
 def bench_fastai(path, epochs:int=2, bs:int=64, lr:float=1e-3, target=0.99)->dict:
     "fastai's default recipe on `path`: folder DataLoaders, `vision_learner(resnet18)`, `fit_one_cycle(epochs, lr)`."
