@@ -293,17 +293,19 @@ def digit_augment(size:int=28, # image size (the transform works at any size)
     return [DigitAffine(max_rotate, max_zoom, max_shift, p, pad_mode)]
 
 # %% ../nbs/01_data.ipynb #986a89d4
+_SMALL = 64   # pixels a side: images this small are cached by default (`digit_dls`) and kept at their own size
+
 def _chw(im:Image.Image)->np.ndarray: a = np.asarray(im); return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
-def _decode_chunk(files, n_in=1, size=28, keep_own=True, own_limit=64):
-    "`(x, bad, own)`: `files` decoded at `size`, the failures, and (`keep_own`) the images at their own size when all share one (<= `own_limit` px, not JPEG), else None."
+def _decode_chunk(files, n_in=1, size=28, keep_own=True):
+    "`(x, bad, own)`: `files` decoded at `size`, the failures, and (`keep_own`) the images at their own size when all share one (<= `_SMALL` px, not JPEG), else None."
     out = np.zeros((len(files), n_in, size, size), dtype=np.uint8); bad = []; own, shape = [None]*len(files) if keep_own else None, None
     for i, f in enumerate(files):
         try: im, jpeg = _load(f, n_in, size)
         except Exception as e: bad.append((i, f'{type(e).__name__}: {e}')); continue
         out[i] = _chw(_squish(im, size))
         if own is None: continue
-        if jpeg or max(im.size) > own_limit or shape not in (None, im.size): own = None   # JPEGs may be decoded smaller
+        if jpeg or max(im.size) > _SMALL or shape not in (None, im.size): own = None   # JPEGs may be decoded smaller
         else: shape, own[i] = im.size, _chw(im)
     if own is not None and shape is not None: own = np.stack([a if a is not None else np.zeros((n_in, shape[1], shape[0]), np.uint8) for a in own])
     return out, bad, own if shape is not None else None
@@ -474,7 +476,7 @@ def digit_block(label:str='folder', # 'folder', or a regex whose group 1 is the 
                      batch_tfms=[*(digit_augment(size) if augment else []), Normalize.from_stats(*norm_stats(stats, n_in))])
 
 # %% ../nbs/01_data.ipynb #45e4666d
-def _cacheable(files, size, limit=64):
+def _cacheable(files, size, limit=_SMALL):
     "Use the tensor cache when the images are small (a sample of them is at most `limit` pixels a side) and so is `size`."
     if size > limit: return False
     for f in files[:: max(1, len(files)//8)][:8]:
