@@ -42,6 +42,7 @@ def _train_options(p):
     p.add_argument('--seed', type=int, default=42, help='random seed')
     p.add_argument('--valid-pct', type=float, default=0.2, help='held out when there is no valid folder')
     p.add_argument('--no-pretrained', dest='pretrained', action='store_false', default=None, help='random initial weights')
+    p.add_argument('--no-cache', dest='cache', action='store_false', help="read the images with fastai's per-item PIL pipeline, not the decoded-image cache (used for images up to 64 px)")
     p.add_argument('--weights', default=None, help='local ImageNet weights file for the architecture')
     p.add_argument('--config', default=None, help='YAML or JSON file of these options (command-line options win)')
 
@@ -142,9 +143,9 @@ def run(args:argparse.Namespace)->int:
     elif args.command == 'train':
         res = T.train_digits(args.data, label=args.label, arch=args.arch, epochs=args.epochs, lr=args.lr, bs=args.bs,
                              size=args.size, pretrained=args.pretrained, weights=args.weights, freeze_epochs=args.freeze_epochs,
-                             augment=args.augment, valid_pct=args.valid_pct, patience=args.patience or None, seed=args.seed,
-                             out=args.out, overwrite=args.overwrite, export=args.export, heatmap=args.heatmap, cpu=args.cpu,
-                             quiet=args.quiet, strict=args.strict)
+                             augment=args.augment, cache='auto' if args.cache else False, valid_pct=args.valid_pct,
+                             patience=args.patience or None, seed=args.seed, out=args.out, overwrite=args.overwrite, export=args.export,
+                             heatmap=args.heatmap, cpu=args.cpu, quiet=args.quiet, strict=args.strict)
         print(_summary(res))
     elif args.command == 'evaluate':
         m = T.load_model(args.model, device='cpu' if args.cpu else None)
@@ -177,7 +178,8 @@ def run(args:argparse.Namespace)->int:
         pretrained = spec.pretrained if args.pretrained is None else args.pretrained
         set_seed(args.seed)
         dls = digit_dls(T.data_path(args.data), label=args.label, size=args.size or spec.size, bs=args.bs, valid_pct=args.valid_pct,
-                        seed=args.seed, stats=(spec.stats or 'imagenet') if pretrained else 'digits', device=default_device(args.cpu))
+                        seed=args.seed, stats=(spec.stats or 'imagenet') if pretrained else 'digits', cache='auto' if args.cache else False,
+                        device=default_device(args.cpu))
         learn = digit_learner(dls, args.arch, pretrained=pretrained, weights=args.weights)
         if not pretrained: learn.unfreeze()
         sug = find_lr(learn, args.out, show_plot=False)

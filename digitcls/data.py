@@ -514,6 +514,7 @@ def digit_dls(path, # folder of images: split folders (train/valid/test) or one 
     path = Path(path).expanduser()
     check(path.exists(), f'{path} does not exist; check the path')
     check(path.is_dir(), f'{path} is not a folder; digit_dls needs a folder of images')
+    check(cache in ('auto', True, False), f"cache={cache!r} is not known: use 'auto', True or False")
     sp = find_splits(path)
     train_folders = [n for n in (sp['train'], sp['valid']) if n]
     items = label_items(image_files(path, folders=train_folders or None), label)

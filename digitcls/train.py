@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #51bd9b2d
 from __future__ import annotations
-import os, time, datetime, contextlib, io, shutil, warnings
+import os, time, datetime, contextlib, io, shutil, warnings, inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
@@ -194,6 +194,7 @@ def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:F
                  weights=None, # a local ImageNet weights file
                  freeze_epochs:int=1, # epochs with the body frozen (pretrained only)
                  augment:bool=True, # batch augmentation
+                 cache='auto', # decoded-image cache (`digit_dls`): 'auto' (images up to 64 px), True, or False for fastai's per-item PIL pipeline
                  valid_pct:float=0.2, # held out when there is no valid folder
                  patience:int|None=3, # early stopping patience (epochs)
                  seed:int=42, # seeds the split, the initial weights and the batches
@@ -213,7 +214,7 @@ def train_digits(data=None, # None/'digits' (embedded digits), 'mnist', 'mnist:F
 def _train(o:dict, resuming:bool=False)->TrainResult:
     "`train_digits` with options `o`; `resuming` continues the run in `o['out']` from its checkpoint."
     opts = {k: o[k] for k in _RUN_OPTIONS}
-    (data, label, arch, epochs, lr, bs, size, pretrained, weights, freeze_epochs, augment, valid_pct, patience, seed, out,
+    (data, label, arch, epochs, lr, bs, size, pretrained, weights, freeze_epochs, augment, cache, valid_pct, patience, seed, out,
      overwrite, export, heatmap, cpu, quiet, strict) = (o[k] for k in _TRAIN_ARGS)
     check(epochs is None or epochs >= 1, f'epochs={epochs} must be at least 1')
     check(lr is None or lr > 0, f'lr={lr} must be positive')
@@ -234,7 +235,7 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
     t0 = time.time()
     stats = (spec.stats if spec.stats is not None else 'imagenet') if pretrained else 'digits'
     dls = digit_dls(path, label=label, size=size, n_in=1, bs=bs, valid_pct=valid_pct, seed=seed, augment=augment,
-                    stats=stats, device=device, strict=strict)
+                    stats=stats, cache=cache, device=device, strict=strict)
     learn = digit_learner(dls, arch, pretrained=pretrained, weights=weights, path=work)
     epochs = ifnone(epochs, default_epochs(len(dls.train.dataset), pretrained))
     quiet_ctx = (lambda: contextlib.ExitStack()) if not quiet else (lambda: _quiet(learn))
@@ -268,9 +269,9 @@ def _train(o:dict, resuming:bool=False)->TrainResult:
     learn.path = out
     return TrainResult(learn, metrics, lrs, out, files, history)
 
-_TRAIN_ARGS = ('data', 'label', 'arch', 'epochs', 'lr', 'bs', 'size', 'pretrained', 'weights', 'freeze_epochs', 'augment', 'valid_pct',
-               'patience', 'seed', 'out', 'overwrite', 'export', 'heatmap', 'cpu', 'quiet', 'strict')
-_RUN_OPTIONS = ('data', 'label', 'arch', 'epochs', 'lr', 'bs', 'size', 'pretrained', 'weights', 'freeze_epochs', 'augment',
+_TRAIN_ARGS = ('data', 'label', 'arch', 'epochs', 'lr', 'bs', 'size', 'pretrained', 'weights', 'freeze_epochs', 'augment', 'cache',
+               'valid_pct', 'patience', 'seed', 'out', 'overwrite', 'export', 'heatmap', 'cpu', 'quiet', 'strict')
+_RUN_OPTIONS = ('data', 'label', 'arch', 'epochs', 'lr', 'bs', 'size', 'pretrained', 'weights', 'freeze_epochs', 'augment', 'cache',
                 'valid_pct', 'patience', 'seed', 'export', 'heatmap', 'strict')
 
 def _resume(run, cpu=False, quiet=False)->TrainResult:
@@ -284,7 +285,8 @@ def _resume(run, cpu=False, quiet=False)->TrainResult:
                             'it stopped before the first epoch ended; start it again'))
     opts = load_json(run/'run.json')
     check(isinstance(opts, dict) and set(opts) <= set(_RUN_OPTIONS), f'{run}/run.json is not a digitcls run.json; start the run again')
-    return _train({**opts, 'out': run, 'overwrite': False, 'cpu': cpu, 'quiet': quiet}, resuming=True)
+    defaults = {k: p.default for k, p in inspect.signature(train_digits).parameters.items() if k in _RUN_OPTIONS}   # options newer than the run
+    return _train({**defaults, **opts, 'out': run, 'overwrite': False, 'cpu': cpu, 'quiet': quiet}, resuming=True)
 
 def _plain(o):
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}

@@ -59,3 +59,14 @@ def test_export_pkl_loads_and_predicts(home, tmp_path):
     with learn.no_bar(): lbl, idx, probs = learn.predict(fn)
     assert str(lbl) == load_model(res.out, device='cpu').predict(fn)[0]
     assert list(learn.dls.vocab) == list(res.learn.dls.vocab)
+
+
+def test_without_the_cache(home, tmp_path):
+    "`cache=False`: fastai's per-item PIL pipeline (a plain `TfmdDL`), recorded in run.json so a resumed run reads images the same way."
+    import json
+    from fastai.data.core import TfmdDL
+    from digitcls import train_digits
+    res = train_digits(epochs=1, lr=0.01, cache=False, out=tmp_path/'n', quiet=True, cpu=True)
+    assert all(type(dl) is TfmdDL for dl in res.learn.dls.loaders), [type(dl) for dl in res.learn.dls.loaders]
+    assert json.loads((res.out/'run.json').read_text())['cache'] is False
+    assert res.metrics['test']['accuracy'] > 0.5   # one short epoch; chance is 0.1
