@@ -42,6 +42,13 @@ def run_dir(home, tmp_path_factory):
     return out, r.stdout
 
 
+@pytest.fixture(scope='session')
+def good_run(home, tmp_path_factory):
+    "A model trained well enough (4 epochs) that lossy copies of its confident images (1-bit, JPEG) still read the same."
+    from digitcls.train import train_digits
+    return train_digits(epochs=4, lr=0.01, out=tmp_path_factory.mktemp('runs')/'good', quiet=True, cpu=True).out
+
+
 def run_main(*args, home=None):
     "The `digitcls` command run in this process through `digitcls.cli.main` (no start-up cost); returns rc, stdout, stderr."
     import contextlib, io, types

@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 from digitcls.core import DigitclsError
-from digitcls.data import digits_path, digit_dls, mnist_path, CachedDL
+from digitcls.data import digits_path, digit_dls, mnist_path
+from digitcls.cache import CachedDL
 
 
 def test_import_all():
@@ -19,8 +20,8 @@ def test_public_names_are_functions_even_after_submodules_load():
     for name in digitcls.__all__:
         obj = getattr(importlib.import_module('digitcls'), name)
         assert not isinstance(obj, type(digitcls)), f'digitcls.{name} is a module, not the API object'
-    from digitcls import interpret, Interpretation
-    assert callable(interpret) and isinstance(Interpretation, type)
+    from digitcls import interpret, DigitInterpretation
+    assert callable(interpret) and isinstance(DigitInterpretation, type)
 
 
 def test_digits_counts_per_split_and_label(digits):
@@ -47,7 +48,7 @@ def test_digits_refuses_foreign_folder(tmp_path):
 
 
 def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
-    import digitcls.data as d
+    import digitcls.datasets as d
     calls = {'n': 0}
     orig = d._digit_image
     def boom(x):
@@ -132,7 +133,8 @@ def test_mnist_path_local_archive(tmp_path, digits):
 def test_decode_cache_on_disk(home, tmp_path):
     "Decoded once at the files' own size; a changed file or a damaged cache file means decoding again, never a stale tensor."
     import os, shutil
-    from digitcls.data import decode_images, open_image
+    from digitcls.cache import decode_images
+    from digitcls.images import open_image
     src = digits_path()/'test'/'3'
     files = []
     for i, f in enumerate(sorted(src.glob('*.png'))[:12]):

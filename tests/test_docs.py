@@ -97,3 +97,22 @@ def test_docs_pages_load_with_navigation_api_and_images(site, browser):
         browser.open([l for l in links if l.endswith('/tutorials/' + t)][0])
         n = browser.js("[...document.images].filter(i => i.src.startsWith('data:image') && i.naturalWidth > 0).length")
         assert n >= 2, (t, n)
+
+
+def test_every_page_has_its_notebooks_whole_description(site):
+    "The description under each page's title is the notebook's `> ...` line, whole (it used to lose its last words)."
+    import html, re
+    sys.path.insert(0, str(ROOT/'tools'))
+    from build_docs import page_name
+    nbs = ROOT/'nbs'
+    for nb in sorted(p for p in nbs.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts):
+        cells = json.loads(nb.read_text(encoding='utf-8'))['cells']
+        first = ''.join(cells[0]['source'])
+        m = re.search(r'^>\s*(.+)$', first, re.M)
+        if not m: continue
+        want = re.sub(r'`([^`]+)`', r'\1', m.group(1)).strip()
+        page = (site/page_name(nb, nbs)).read_text(encoding='utf-8')
+        got = re.search(r'<p class="description">(.*?)</p>', page, re.S)
+        assert got, nb.name
+        text = html.unescape(re.sub(r'<[^>]+>', '', got.group(1))).strip()
+        assert text == want, (nb.name, text, want)

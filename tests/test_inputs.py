@@ -4,8 +4,10 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from PIL import Image
 from digitcls.core import DigitclsError
-from digitcls.data import digit_dls, image_files, open_image
-from digitcls.train import load_model, train_digits
+from digitcls.data import digit_dls
+from digitcls.images import image_files, open_image
+from digitcls.inference import load_predictor
+from digitcls.train import train_digits
 from conftest import DIGITCLS, run_main
 
 cli = run_main   # the command through `main`, in this process; tests/test_cli.py runs the installed script
@@ -40,8 +42,8 @@ def write_all(im, stem, dest)->list:
             else: fn.unlink(missing_ok=True)   # the format cannot store this mode (PIL would convert it)
     return out
 
-def test_every_mode_and_format_predicts_like_png(run_dir, digits, tmp_path):
-    model = load_model(run_dir[0], device='cpu')
+def test_every_mode_and_format_predicts_like_png(good_run, digits, tmp_path):
+    model = load_predictor(good_run, device='cpu')
     confident = []
     for f in image_files(digits/'test'):
         lbl, p, _ = model.predict(f)
@@ -57,7 +59,7 @@ def test_every_mode_and_format_predicts_like_png(run_dir, digits, tmp_path):
     for ext in FORMATS: assert any(n.endswith('.' + ext) for n in names), ext
 
 def test_tiny_and_non_square_images(run_dir, digits, tmp_path):
-    model = load_model(run_dir[0], device='cpu')
+    model = load_predictor(run_dir[0], device='cpu')
     src = Image.open(image_files(digits/'test')[0])
     src.resize((1, 1)).save(tmp_path/'one.png'); src.resize((40, 20)).save(tmp_path/'wide.png')
     for n in ('one.png', 'wide.png'):
@@ -129,7 +131,7 @@ def test_spaces_and_non_ascii_labels_and_paths(home, digits, tmp_path):
     out = tmp_path/'sortie é'
     r = cli('train', '--data', d, '--epochs', '5', '--bs', '8', '--lr', '0.01', '--out', out, '--quiet', home=home)
     assert r.returncode == 0, r.stderr
-    assert sorted(load_model(out, device='cpu').vocab) == sorted(names.values())
+    assert sorted(load_predictor(out, device='cpu').vocab) == sorted(names.values())
     r = cli('predict', '--model', out, d/'valid', '--csv', tmp_path/'p.csv', home=home)
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(tmp_path/'p.csv', encoding='utf-8')
@@ -149,7 +151,7 @@ def test_model_vocab_or_shape_mismatch(run_dir, digits, tmp_path):
     one_line_error(cli('predict', '--model', bad, image_files(digits/'test')[0]), 'has no model.pth')
     # a bigger RGB image of a digit is converted and resized to what the model takes
     Image.open(image_files(digits/'test'/'5')[0]).convert('RGB').resize((64, 64)).save(tmp_path/'big.jpg')
-    assert load_model(out, device='cpu').predict(tmp_path/'big.jpg')[0] in [str(i) for i in range(10)]
+    assert load_predictor(out, device='cpu').predict(tmp_path/'big.jpg')[0] in [str(i) for i in range(10)]
 
 def test_weights_file_that_would_run_code_is_refused(run_dir, tmp_path):
     out, _ = run_dir
@@ -158,7 +160,7 @@ def test_weights_file_that_would_run_code_is_refused(run_dir, tmp_path):
     class Evil:
         def __reduce__(self): return (os.system, (f'touch {flag}',))
     torch.save({'x': Evil()}, bad/'model.pth')
-    with pytest.raises(DigitclsError, match='model.pth cannot be read'): load_model(bad)
+    with pytest.raises(DigitclsError, match='model.pth cannot be read'): load_predictor(bad)
     assert not flag.exists()
 
 def test_out_that_cannot_be_written(home, tmp_path):
@@ -195,3 +197,28 @@ def test_resume_after_a_crash(home, tmp_path):
     assert m['test']['accuracy'] > 0.95 and m['epochs_run'] == 6
     one_line_error(cli('train', '--resume', out, home=home), 'nothing to resume: the run finished')
     one_line_error(cli('train', '--resume', tmp_path, home=home), 'has no run.json')
+
+
+def test_one_image_in_every_mode_format_and_dtype_predicts_like_its_png(run_dir, digits, tmp_path):
+    "Issue 18: one decoding path; lossless files of every mode, PIL images, arrays of every dtype and tensors all give the PNG's label and probability (1e-3)."
+    model = load_predictor(run_dir[0], device='cpu')
+    png = sorted((digits/'test'/'6').iterdir())[0]
+    g = np.asarray(Image.open(png).convert('L'))
+    want_lbl, want_p, _ = model.predict(png)
+    forms = {'PIL L': Image.fromarray(g), 'PIL RGB': Image.fromarray(g).convert('RGB'), 'PIL RGBA': Image.fromarray(g).convert('RGBA'),
+             'PIL LA': Image.fromarray(g).convert('LA'), 'PIL P': Image.fromarray(g).convert('RGB').convert('P', palette=Image.Palette.ADAPTIVE, colors=256),
+             'PIL CMYK': Image.fromarray(g).convert('RGB').convert('CMYK'), 'PIL I;16': Image.fromarray(g.astype(np.uint16)*257),
+             'PIL I': Image.fromarray(g.astype(np.int32)*257, 'I'), 'PIL F [0,1]': Image.fromarray(g.astype(np.float32)/255),
+             'uint8 (H, W)': g, 'uint8 (H, W, 1)': g[..., None], 'uint8 (H, W, 3)': np.stack([g]*3, -1), 'uint8 (H, W, 4) opaque': np.dstack([g]*3 + [np.full_like(g, 255)]),
+             'uint16': g.astype(np.uint16)*257, 'float32 [0, 1]': g.astype(np.float32)/255, 'float64 [0, 255]': g.astype(np.float64),
+             'int64': g.astype(np.int64), 'tensor uint8 (1, H, W)': torch.from_numpy(g)[None], 'tensor float (1, H, W) [0, 1]': torch.from_numpy(g).float()[None]/255,
+             'tensor uint8 (3, H, W)': torch.from_numpy(g)[None].repeat(3, 1, 1)}
+    for mode in ('L', 'LA', 'RGB', 'RGBA', 'I;16', 'P'):
+        for ext, fmt in (('png', 'PNG'), ('bmp', 'BMP'), ('tif', 'TIFF')):
+            try: in_mode(Image.fromarray(g), mode).save(tmp_path/f'{mode.replace(";", "")}.{ext}', fmt)
+            except (OSError, ValueError, KeyError): continue
+            forms[f'{fmt} file, {mode}'] = tmp_path/f'{mode.replace(";", "")}.{ext}'
+    assert len(forms) > 30
+    for name, img in forms.items():
+        lbl, p, _ = model.predict(img)
+        assert lbl == want_lbl and abs(p - want_p) < 1e-3, (name, lbl, p, want_lbl, want_p)

@@ -3,11 +3,11 @@ import pytest, torch
 
 
 def test_train_digits_defaults_reach_target(home, tmp_path):
-    from digitcls import train_digits, load_model
+    from digitcls import train_digits, load_predictor
     res = train_digits(out=tmp_path/'run', quiet=True)
     assert res.metrics['test']['accuracy'] >= 0.985, res.metrics['test']
     assert res.metrics['lrs']['lr'] > 0 and 'lr_find' in res.metrics['lrs']
-    m = load_model(res.out, device='cpu')
+    m = load_predictor(res.out, device='cpu')
     lbl, p, probs = m.predict(res.learn.dls.test.dataset.items[0])
     assert lbl in m.vocab and 0 < p <= 1
 
@@ -49,7 +49,7 @@ def test_export_pkl_loads_and_predicts(home, tmp_path):
     import warnings
     from pathlib import Path
     from fastai.learner import load_learner
-    from digitcls import train_digits, load_model
+    from digitcls import train_digits, load_predictor
     with warnings.catch_warnings():
         warnings.filterwarnings('error', message="fastai's learn.export failed")   # a failed export only warns: fail the test
         res = train_digits(epochs=1, lr=0.01, out=tmp_path/'x', quiet=True, export=True, cpu=True)
@@ -57,7 +57,7 @@ def test_export_pkl_loads_and_predicts(home, tmp_path):
     learn = load_learner(res.out/'export.pkl', cpu=True)
     fn = Path(res.learn.dls.test.dataset.items[0])
     with learn.no_bar(): lbl, idx, probs = learn.predict(fn)
-    assert str(lbl) == load_model(res.out, device='cpu').predict(fn)[0]
+    assert str(lbl) == load_predictor(res.out, device='cpu').predict(fn)[0]
     assert list(learn.dls.vocab) == list(res.learn.dls.vocab)
 
 

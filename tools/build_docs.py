@@ -48,9 +48,11 @@ def front_matter(nb:dict)->dict:
     "Title and description: from the YAML front matter nbdev writes, else the first `# title` / `> description` cell."
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'raw' and src.startswith('---'):
-            meta = dict(re.findall(r'^(\w+):\s*(.*)$', src, re.M))
-            return {k: v.strip('\'"') for k, v in meta.items()}
+        if c['cell_type'] == 'raw' and src.startswith('---'):   # YAML (nbdev's yaml.dump folds long values over several lines)
+            import yaml
+            m = re.match(r'^---\s*\n(.*?)\n---', src, re.S)
+            meta = (yaml.safe_load(m.group(1)) if m else None) or {}
+            return {k: str(v) for k, v in meta.items()}
         if c['cell_type'] == 'markdown':
             m = re.match(r'#\s+(.+?)\n(?:\s*>\s*(.+))?', src + '\n')
             if m: return {'title': m.group(1), 'description': m.group(2) or ''}
