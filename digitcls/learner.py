@@ -22,7 +22,7 @@ from .callbacks import *
 from .distributed import on_rank0, one_process
 
 # %% auto #0
-__all__ = ['opt_func', 'digit_learner', 'find_lr', 'schedule_cbs', 'fit_recipe']
+__all__ = ['opt_func', 'check_recipe', 'digit_learner', 'find_lr', 'schedule_cbs', 'fit_recipe']
 
 # %% ../nbs/09_learner.ipynb #770b1259
 def opt_func(opt:str='adam'):
@@ -36,6 +36,12 @@ def _amp(precision:str, device)->str|None:
     cuda = device is not None and torch.device(device).type == 'cuda'
     check(cuda or precision in ('auto', 'fp32'), f'precision {precision} needs a CUDA GPU (mixed precision); on the CPU use fp32')
     return None if not cuda or precision == 'fp32' else 'fp16' if precision == 'auto' else precision
+
+def check_recipe(mixup:float=0., cutmix:float=0., accumulate:int=1, precision:str='auto', device=None)->str|None:
+    "Refuse options that cannot work together (before any folder is made); the mixed-precision mode they give on `device`."
+    check(not (mixup and cutmix), f'mixup={mixup} and cutmix={cutmix}: fastai mixes a batch one way at a time; choose one of them')
+    check(accumulate >= 1, f'accumulate={accumulate} must be at least 1')
+    return _amp(precision, device)
 
 def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
                   arch:str='digit_cnn', # a name in `ARCHS`
@@ -54,9 +60,7 @@ def digit_learner(dls, # fastai DataLoaders, e.g. from `digit_dls`
     spec = arch_spec(arch)
     pretrained = spec.pretrained if pretrained is None else pretrained
     if pretrained and not spec.pretrained: raise DigitclsError(f'{arch} has no pretrained weights; use pretrained=False')
-    check(not (mixup and cutmix), f'mixup={mixup} and cutmix={cutmix}: fastai mixes a batch one way at a time; choose one of them')
-    check(accumulate >= 1, f'accumulate={accumulate} must be at least 1')
-    amp = _amp(precision, dls.device)
+    amp = check_recipe(mixup, cutmix, accumulate, precision, dls.device)
     n_in = dls.one_batch()[0].shape[1]
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else CrossEntropyLossFlat()
     tmp = path is None

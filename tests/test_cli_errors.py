@@ -82,8 +82,11 @@ def cases(run, bad, digits):
 
 def test_every_command_fails_in_one_line(run_dir, digits, bad_files, home):
     run, _ = run_dir
+    runs = lambda: {p: sorted(q.name for q in p.iterdir()) for p in (home/'runs').glob('*')} if (home/'runs').exists() else {}
     for argv, msg in cases(run, bad_files, digits):
+        before = runs()
         one_line_error(run_main(*argv, home=home), msg)
+        assert runs() == before, f'{argv} failed but left a run folder behind'   # nothing half-written
 
 
 def test_debug_from_a_config_file_shows_the_traceback(home, tmp_path):
