@@ -92,6 +92,10 @@ def _start(o:TrainOptions)->_Run:
     check_recipe(o.mixup, o.cutmix, o.accumulate, o.precision, device)
     return _Run(o, path, device, pretrained, o.size or spec.size, env['world_size'])
 
+def _save_options(r:_Run, out:Path):
+    "The run's options, as `--resume` and `run.json`'s readers expect them, into `out/run.json`."
+    save_json({**run_options(r.o), 'data': str(r.path), 'weights': str(r.o.weights) if r.o.weights is not None else None}, out/'run.json')
+
 def _check_resources(r:_Run):
     "Fail before any work when the ImageNet weights or the teacher cannot be had."
     if r.pretrained: pretrained_weights(r.o.arch, r.o.weights)
@@ -239,7 +243,7 @@ def _train(o:TrainOptions, resuming:bool=False)->TrainResult:
     _check_resources(r)
     out = Path(o.out) if resuming else Path(on_rank0(lambda: _prepare_out(folder, o.overwrite)))
     if not resuming and is_rank0():
-        save_json({**run_options(o), 'data': str(r.path), 'weights': str(o.weights) if o.weights is not None else None}, out/'run.json')
+        _save_options(r, out)
     learn, lrs, history, _ = _fit(r, dls, out, resuming)
     seconds = time.time() - t0
     metrics, final = _evaluate(r, learn)
@@ -272,7 +276,7 @@ def _train_kfold(o:TrainOptions)->TrainResult:
     _dls(r, kfold=(k, 0))   # a problem with the data (or too few images for k folds) ends the run before its folder is made
     _check_resources(r)
     out = _prepare_out(folder, o.overwrite)
-    save_json({**run_options(o), 'data': str(r.path), 'weights': str(o.weights) if o.weights is not None else None}, out/'run.json')
+    _save_options(r, out)
     t0, learners, oofs, folds, lr, hist = time.time(), [], [], [], None, []
     for i in range(k):
         seed_all(o.seed + i)
