@@ -79,6 +79,7 @@ def parser()->argparse.ArgumentParser:
     b.add_argument('--skip-mnist', action='store_true', help='only the pipeline and prediction parts, on the embedded digits')
     b.add_argument('--n-pipeline', type=_pos_int, default=8000, help='training images for the pipeline part')
     b.add_argument('--fastai-epochs', type=int, default=1, help="epochs of fastai's fine_tune on MNIST, after its frozen one (0: skip fastai's recipes)")
+    b.add_argument('--fastbook-epochs', type=int, default=5, help="epochs of fastbook's simple CNN on MNIST (fastbook's own run: 5)")
     b.add_argument('--epochs', type=_pos_int, default=None, help='epochs of train_digits on MNIST (default: its default)')
     b.add_argument('--fast', action='store_true', help='also run the documented fast setting (FAST)')
     b.add_argument('--archs', action='store_true', help='also the architecture table on the embedded digits')
@@ -182,7 +183,8 @@ def _bench(args):
         res = bench_ablation(args.ablation, mnist=args.mnist, seeds=seeds, configs=args.row, max_items=args.max_items, device=dev,
                              json=args.json, say=say)
     else:
-        res = B.bench(args.mnist, n_pipeline=args.n_pipeline, fastai_epochs=args.fastai_epochs, skip_mnist=args.skip_mnist, json=args.json,
+        res = B.bench(args.mnist, n_pipeline=args.n_pipeline, fastai_epochs=args.fastai_epochs, fastbook_epochs=args.fastbook_epochs,
+                      skip_mnist=args.skip_mnist, json=args.json,
                       archs=args.archs, train_kwargs={'epochs': args.epochs} if args.epochs else None, fast=args.fast,
                       max_items=args.max_items, device=dev, say=say)
     if args.quiet: print(res['json'])

@@ -3,6 +3,9 @@
 # every figure). Each writes its JSON into OUT and prints its tables.
 #
 #   bash tools/bench_all.sh [MNIST_ARCHIVE_OR_FOLDER] [OUT]
+#
+# The ablations split MNIST's training images (train/valid/held-out test); `bench` tests on MNIST's own test set when the
+# archive or folder has testing/ (fastai's URLs.MNIST does; tools/mnist_testing.py adds it to a copy without one).
 set -euo pipefail
 MNIST="${1:-../shared/data/mnist_png_training.tgz}"
 OUT="${2:-bench_out}"
