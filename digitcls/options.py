@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_options.ipynb #2da38381
 from __future__ import annotations
-import argparse, json, typing
+import argparse, functools, json, typing
 from dataclasses import dataclass, field, fields, asdict, MISSING
 from pathlib import Path
 from typing import Literal, get_type_hints, get_args, get_origin
@@ -118,11 +118,16 @@ class OptionSpec:
 
 _UnionType = type(int|None)
 
+@functools.cache
+def _specs()->tuple:
+    "`options()`, read once: parsing the docments takes about 10 ms, and writing run.json looks up each of the 40 options."
+    hints, docs = get_type_hints(TrainOptions), docments(TrainOptions)
+    return tuple(OptionSpec(f.name, hints[f.name], f.default, docs[f.name] or '', f.metadata.get('run', False), f.metadata.get('fit', False))
+                 for f in fields(TrainOptions))
+
 def options()->list:
     "The `OptionSpec`s of `TrainOptions`, in order."
-    hints, docs = get_type_hints(TrainOptions), docments(TrainOptions)
-    return [OptionSpec(f.name, hints[f.name], f.default, docs[f.name] or '', f.metadata.get('run', False), f.metadata.get('fit', False))
-            for f in fields(TrainOptions)]
+    return list(_specs())
 
 # %% ../nbs/01_options.ipynb #abce2e31
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
