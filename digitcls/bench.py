@@ -315,8 +315,8 @@ def bench(mnist=None, # MNIST archive or folder; None: `mnist_path()` (local cop
                 s = sooner(runs[1 if fast else 0], runs[-2:])
                 if s is not None:
                     out['sooner'] = s
-                    say(f"time to 99%: digitcls {'FAST' if fast else 'defaults'} {s['ours_s']}s; the faster baseline "
-                        + (f"{s['baseline_s']}s" if not s['at_least'] else f"not within its {s['baseline_s']}s run") + f": {'>= ' if s['at_least'] else ''}{s['ratio']}x sooner")
+                    base, x = (f"not within its {s['baseline_s']}s run", '>= ') if s['at_least'] else (f"{s['baseline_s']}s", '')
+                    say(f"time to 99%: digitcls {'FAST' if fast else 'defaults'} {s['ours_s']}s; the faster baseline {base}: {x}{s['ratio']}x sooner")
             out['mnist'] = runs
             pred_run, pred_files = runs[0]['run'], image_files(full/'test')
         else:
