@@ -92,9 +92,12 @@ def _start(o:TrainOptions)->_Run:
     check_recipe(o.mixup, o.cutmix, o.accumulate, o.precision, device)
     return _Run(o, path, device, pretrained, o.size or spec.size, env['world_size'])
 
+def _absolute(p)->str|None:
+    return None if p is None else str(Path(p).expanduser().absolute())
+
 def _save_options(r:_Run, out:Path):
-    "The run's options, as `--resume` and `run.json`'s readers expect them, into `out/run.json`."
-    save_json({**run_options(r.o), 'data': str(r.path), 'weights': str(r.o.weights) if r.o.weights is not None else None}, out/'run.json')
+    "The run's options, as `--resume` and `run.json`'s readers expect them, into `out/run.json`; its paths absolute, so that `--resume` works from any folder."
+    save_json({**run_options(r.o), 'data': _absolute(r.path), 'weights': _absolute(r.o.weights), 'teacher': _absolute(r.o.teacher)}, out/'run.json')
 
 def _check_resources(r:_Run):
     "Fail before any work when the ImageNet weights or the teacher cannot be had."

@@ -70,3 +70,17 @@ def test_without_the_cache(home, tmp_path):
     assert all(type(dl) is TfmdDL for dl in res.learn.dls.loaders), [type(dl) for dl in res.learn.dls.loaders]
     assert json.loads((res.out/'run.json').read_text())['cache'] is False
     assert res.metrics['test']['accuracy'] > 0.5   # one short epoch; chance is 0.1
+
+
+def test_run_json_paths_are_absolute_so_resume_works_from_any_folder(digits, home, tmp_path, monkeypatch):
+    "Data, teacher (and weights) given relative to the working folder are saved absolute: `--resume` reads them from anywhere."
+    import json
+    from pathlib import Path
+    from digitcls import train_digits
+    monkeypatch.chdir(tmp_path)
+    Path('d').symlink_to(digits)
+    kw = dict(epochs=1, lr=0.01, max_items=100, quiet=True, cpu=True)
+    train_digits('d', out='t', **kw)
+    train_digits('d', out='s', teacher='t', **kw)
+    saved = json.loads(Path('s/run.json').read_text())
+    assert (saved['data'], saved['teacher'], saved['weights']) == (str(Path.cwd()/'d'), str(Path.cwd()/'t'), None)
