@@ -98,12 +98,12 @@ DigitInterpretation.confusion_matrix, DigitInterpretation.most_confused = _confu
 
 # %% ../nbs/10_interpretation.ipynb #ef4371ed
 def _classification_report(self:DigitInterpretation)->pd.DataFrame:
-    "Per-class precision, recall, F1 and support, then 'macro avg' and 'weighted avg' rows."
+    "Per-class precision, recall, F1 and support (every class of the vocab), then 'macro avg' and 'weighted avg' rows over the classes these images have or were predicted as, as scikit-learn and fastai's `F1Score` average."
     labels = list(range(len(self.vocab)))
     p, r, f, s = precision_recall_fscore_support(self.targs, self.preds, labels=labels, zero_division=0)
     df = pd.DataFrame({'precision': p, 'recall': r, 'f1': f, 'support': s}, index=self.vocab)
     for avg in ('macro', 'weighted'):
-        pa, ra, fa, _ = precision_recall_fscore_support(self.targs, self.preds, labels=labels, average=avg, zero_division=0)
+        pa, ra, fa, _ = precision_recall_fscore_support(self.targs, self.preds, average=avg, zero_division=0)
         df.loc[f'{avg} avg'] = [pa, ra, fa, s.sum()]
     df['support'] = df['support'].astype(int)
     return df
