@@ -135,3 +135,10 @@ def test_a_folder_named_digits_wins_over_the_dataset(digits, home, tmp_path, mon
     r = run_main('train', '--epochs', '1', '--lr', '0.01', '--out', 'r2', '--quiet', '--max-items', '100', home=home)
     assert r.returncode == 0, r.stderr
     assert json.loads((cwd/'r2'/'model.json').read_text())['vocab'] == [str(i) for i in range(10)]
+
+
+def test_evaluate_with_no_readable_image_is_one_line(run_dir, bad_files, tmp_path):
+    run, _ = run_dir
+    (tmp_path/'4').mkdir()
+    shutil.copy(bad_files/'corrupt.png', tmp_path/'4'/'a.png'); shutil.copy(bad_files/'notes.png', tmp_path/'4'/'b.png')
+    one_line_error(run_main('evaluate', '--model', run, '--data', tmp_path), 'none of the 2 image(s) could be read')
