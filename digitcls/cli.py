@@ -157,9 +157,7 @@ def _predict(args):
         df = pd.DataFrame({'image_id': [str(paths[0])], 'label': [lbl], 'prob': [round(prob, 6)]})
     else:
         files = [f for p in paths for f in (image_files(p) if p.is_dir() else [p])]
-        n = len(files)
         files, probs = m.predict_files(files, strict=args.strict)
-        check(files, f"none of the {n} image(s) in {', '.join(map(str, paths))} could be read (the warning above names them); check the files")
         df = pd.DataFrame({'image_id': [str(f) for f in files], 'label': [m.vocab[i] for i in probs.argmax(1)],
                            'prob': probs.max(1).round(6) if len(probs) else []})
     if args.csv:

@@ -210,10 +210,11 @@ def drop_unreadable(items, # the files that were read
                     strict:bool=False, # raise instead of skipping
                     what:str='image', # what the items are, for the message
                    ):
-    "`(items, xs)` without the unreadable ones, with a warning naming them, or an error when `strict`."
+    "`(items, xs)` without the unreadable ones, with a warning naming them; an error when `strict`, or when none can be read."
     if not bad: return L(items), xs
     names = [f'{items[i]} ({msg})' for i, msg in bad.items()]
     if strict: raise DigitclsError(f'{len(bad)} unreadable {what}(s): {names[0]}; remove them or run without --strict')
+    check(len(bad) < len(items), f"none of the {len(items)} {what}(s) could be read: {names[0]}{' ...' if len(names) > 1 else ''}; check the files")
     warnings.warn(f"{len(bad)} unreadable {what}(s) skipped: {'; '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
     keep = [i for i in range(len(items)) if i not in bad]
     return L(items[i] for i in keep), (xs[keep] if xs is not None else None)

@@ -214,9 +214,7 @@ def eval_learner(model:Predictor, # from `load_predictor` (torch backend)
     from digitcls.cache import to_cached, decode_images
     f = labeller(label)
     x, bad = decode_images(items, model.n_in, model.size, cache=False)
-    n = len(items)
     items, x = drop_unreadable(items, bad, x, strict)
-    check(len(items), f'none of the {n} image(s) could be read (the warning above names them); check the files')
     dblock = digit_block(label, model.n_in, model.size, splitter=lambda o: (list(range(len(o))),)*2, augment=False,
                          stats=(model.config['mean'], model.config['std']), vocab=model.vocab)
     dsets = dblock.datasets(items)

@@ -68,7 +68,7 @@ def cases(run, bad, digits):
         (['predict', '--model', run, bad/'notes.png'], 'notes.png cannot be read as an image'),
         (['predict', '--model', run, bad/'bomb.png'], 'bomb.png is 12000x12000 pixels'),
         (['predict', '--model', run, digits/'test', bad, '--strict'], 'unreadable image(s)'),
-        (['predict', '--model', run, bad], 'none of the 3 image(s) in'),
+        (['predict', '--model', run, bad], 'none of the 3 image(s) could be read'),
         (['predict', '--model', run, '--backend', 'onnx', bad/'corrupt.png'], 'has no model.onnx; write it with: digitcls export'),
         (['export', '--model', '/no/model'], 'model folder /no/model does not exist'),
         (['export', '--model', run, '--data', bad/'afile.txt'], 'no readable images'),
