@@ -20,16 +20,16 @@ from .cache import decode_images, CachedDL, to_cached
 _all_ = ['digits_path', 'mnist_path']   # where scripts have always imported them from
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'LAYOUTS', 'digit_stats', 'Layout', 'find_splits', 'find_layout', 'folder_label', 'labeller',
-           'label_items', 'stratified_split', 'stratified_sample', 'stratified_folds', 'default_bs', 'fit_bs',
-           'norm_stats', 'DigitAffine', 'digit_augment', 'PILGrey', 'PILColour', 'DigitDataLoaders', 'digit_block',
-           'digit_split', 'digit_dls', 'digits_path', 'mnist_path']
+__all__ = ['SPLIT_NAMES', 'LAYOUTS', 'digit_stats', 'Layout', 'split_of', 'find_splits', 'find_layout', 'folder_label',
+           'labeller', 'label_items', 'stratified_split', 'stratified_sample', 'stratified_folds', 'default_bs',
+           'fit_bs', 'norm_stats', 'DigitAffine', 'digit_augment', 'PILGrey', 'PILColour', 'DigitDataLoaders',
+           'digit_block', 'digit_split', 'digit_dls', 'digits_path', 'mnist_path']
 
 # %% ../nbs/05_data.ipynb #98b5b3d2
 SPLIT_NAMES = {'train': ('train', 'training'), 'valid': ('valid', 'val', 'validation'), 'test': ('test', 'testing')}
 
 LAYOUTS = ('label folders (or files with a regex label) at the root; train/; train/ + valid/; train/ + test/; '
-           'train/ + valid/ + test/; label folders + valid/ and/or test/ (training/, testing/ and val/ also work)')
+           'train/ + valid/ + test/; label folders + valid/ and/or test/ (training/, testing/, val/, any case and a _set suffix also work)')
 
 @dataclass
 class Layout:
@@ -49,15 +49,20 @@ def _images_at(p:Path)->list:
 def _has_images(p:Path)->bool:
     return any(f.lower().endswith(IMAGE_EXTS) and not f.startswith('.') for _, _, fs in os.walk(p) for f in fs)
 
+def split_of(name:str)->str|None:
+    "The split ('train', 'valid' or 'test') a folder `name` stands for, in any case and with or without a 'set' suffix (Kaggle's `training_set/`), else None."
+    n = re.sub(r'[ _-]?set$', '', name.lower())
+    return next((k for k, names in SPLIT_NAMES.items() if n in names), None)
+
 def find_splits(path)->dict:
-    "Map 'train', 'valid', 'test' to the name of the matching sub-folder of `path`, or None; two names for one split is an error."
+    "Map 'train', 'valid', 'test' to the name of the matching sub-folder of `path`, or None; two folders for one split is an error."
     path = Path(path)
-    out = {}
-    for k, names in SPLIT_NAMES.items():
-        found = [n for n in names if (path/n).is_dir()]
-        check(len(found) <= 1, f"{path} has both {' and '.join(n + '/' for n in found)}: keep one {k} folder")
-        out[k] = found[0] if found else None
-    return out
+    found = {k: [] for k in SPLIT_NAMES}
+    for d in _subdirs(path):
+        if k := split_of(d.name): found[k].append(d.name)
+    for k, names in found.items():
+        check(len(names) <= 1, f"{path} has both {' and '.join(n + '/' for n in names)}: keep one {k} folder")
+    return {k: names[0] if names else None for k, names in found.items()}
 
 # %% ../nbs/05_data.ipynb #e6418253
 def find_layout(path, # the folder given as data
@@ -275,15 +280,21 @@ def _read(items, n_in, size, use_cache, strict=False, what='image'):
 
 def _check_labels(lbls, label, path):
     "An error when folder labels would be the split folders' names (images directly in split folders)."
-    split_names = {n for names in SPLIT_NAMES.values() for n in names}
-    check(label != 'folder' or not set(lbls) <= split_names, f'the images under {path} sit directly in split folders, so folder labels would be '
+    check(label != 'folder' or not all(split_of(l) for l in set(lbls)), f'the images under {path} sit directly in split folders, so folder labels would be '
           f"{sorted(set(lbls))}; put them in one folder per label or pass a regex label (e.g. '^(\\w+)_\\d+')")
+
+def _warn_unseen(lbls:list, what:str):
+    "Warn about `what` images skipped for labels `lbls` that training has not seen: those loose in a split folder (their label is its name) have no label at all."
+    loose = [l for l in lbls if split_of(l)]
+    if loose: warnings.warn(f"{len(loose)} {what} image(s) sit directly in {loose[0]}/ with no label folder, skipped: put them in "
+                            f"one folder per label{' (digitcls predict labels unlabelled images)' if what == 'test' else ''}")
+    other = [l for l in lbls if not split_of(l)]
+    if other: warnings.warn(f"{len(other)} {what} image(s) have labels with no training images "
+                            f"({', '.join(sorted(set(other))[:5])}), skipped: add training images of those labels")
 
 def _drop_unseen(valid, lbls, seen, what='validation'):
     "The indices in `valid` whose label has training images; a warning naming the labels of the others."
-    unseen = [i for i in valid if lbls[i] not in seen]
-    if unseen: warnings.warn(f"{len(unseen)} {what} image(s) have labels with no training images "
-                             f"({', '.join(sorted({lbls[i] for i in unseen})[:5])}), skipped: add training images of those labels")
+    _warn_unseen([lbls[i] for i in valid if lbls[i] not in seen], what)
     return [i for i in valid if lbls[i] in seen]
 
 # %% ../nbs/05_data.ipynb #43203854
@@ -367,8 +378,7 @@ def _test_dl(dls, items, label, n_in, size, use_cache, strict=False):
     "A labelled test DataLoader for `items`, skipping (with a warning) unreadable files and labels not seen in training."
     vocab, f = set(dls.vocab), labeller(label)
     lbl = {o: f(o) for o in items}   # one label call per item
-    unknown = [o for o in items if lbl[o] not in vocab]
-    if unknown: warnings.warn(f"{len(unknown)} test image(s) have labels not in training ({', '.join(sorted({lbl[o] for o in unknown})[:5])}), skipped")
+    _warn_unseen([lbl[o] for o in items if lbl[o] not in vocab], 'test')
     items, xs = _read(L(o for o in items if lbl[o] in vocab), n_in, size, use_cache, strict, 'test image')
     if not items: return None
     dl = dls.test_dl(items, with_labels=True)

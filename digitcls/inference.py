@@ -256,8 +256,11 @@ def evaluate(model, # a `Predictor` (torch backend) or a run folder
     model = model if isinstance(model, Predictor) and model.backend == 'torch' else load_predictor(getattr(model, 'run', model), backend='torch')
     path = data_path(data)
     split, items = eval_items(path, label, split)
-    from digitcls.data import labeller
+    from digitcls.data import labeller, split_of
     unknown = sorted({labeller(label)(o) for o in items} - set(model.vocab))
+    loose = [l for l in unknown if label == 'folder' and split_of(l)]
+    check(not loose, f"the {split} images under {path} sit directly in {loose[0] if loose else ''}/ with no label folder, so they cannot be scored: "
+                     f"put them in one folder per label, or label them with digitcls predict")
     check(not unknown, f"labels {unknown[:5]} under {path} are not in the model's vocab {model.vocab}; evaluate on data with the model's classes")
     learn = eval_learner(model, items, label, strict=strict)
     interp = interpret(learn, learn.dls.valid)

@@ -4,6 +4,7 @@ import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pandas as pd, pytest, torch
 from PIL import Image
+from digitcls.images import image_files
 from conftest import run_main, DIGITCLS
 
 
@@ -142,3 +143,10 @@ def test_evaluate_with_no_readable_image_is_one_line(run_dir, bad_files, tmp_pat
     (tmp_path/'4').mkdir()
     shutil.copy(bad_files/'corrupt.png', tmp_path/'4'/'a.png'); shutil.copy(bad_files/'notes.png', tmp_path/'4'/'b.png')
     one_line_error(run_main('evaluate', '--model', run, '--data', tmp_path), 'none of the 2 image(s) could be read')
+
+def test_evaluate_on_unlabelled_test_images_is_one_line(run_dir, digits, tmp_path):
+    "Kaggle-style test/ of loose images: evaluate says they have no label folder (not 'labels [test] not in the vocab')."
+    run, _ = run_dir
+    shutil.copytree(digits/'train', tmp_path/'train'); (tmp_path/'test').mkdir()
+    for i, f in enumerate(image_files(digits/'test'/'1')[:2]): shutil.copy(f, tmp_path/'test'/f'{i}.png')
+    one_line_error(run_main('evaluate', '--model', run, '--data', tmp_path), 'sit directly in test/ with no label folder')

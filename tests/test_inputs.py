@@ -118,8 +118,20 @@ def test_label_only_in_valid_or_test_is_skipped(digits, tmp_path):
         Image.open(image_files(d/split/'1')[0]).save(d/split/'x'/'odd.png')
     with pytest.warns(UserWarning) as w: dls = digit_dls(d, bs=16, device='cpu')
     msgs = ' '.join(str(o.message) for o in w)
-    assert 'validation image(s) have labels with no training images (x)' in msgs and 'labels not in training (x)' in msgs
+    assert 'validation image(s) have labels with no training images (x)' in msgs and 'test image(s) have labels with no training images (x)' in msgs
     assert 'x' not in dls.vocab and len(dls.valid_ds) == 270 and len(dls.test.dataset) == 270
+
+def test_images_loose_in_split_folders_are_named_as_unlabelled(digits, tmp_path):
+    "Kaggle-style: label folders in train/, the test images directly in test/ (no labels): skipped, said as such."
+    d = tmp_path/'d'; shutil.copytree(digits/'train', d/'train'); shutil.copytree(digits/'valid', d/'valid'); (d/'test').mkdir()
+    for i, f in enumerate(image_files(digits/'test'/'1')[:3]): shutil.copy(f, d/'test'/f'{i}.png')
+    shutil.copy(f, d/'valid'/'loose.png')
+    with pytest.warns(UserWarning) as w: dls = digit_dls(d, bs=16, device='cpu')
+    msgs = [str(o.message) for o in w]
+    assert any(m.startswith('3 test image(s) sit directly in test/ with no label folder') and 'digitcls predict' in m for m in msgs), msgs
+    assert any(m.startswith('1 validation image(s) sit directly in valid/ with no label folder') for m in msgs), msgs
+    assert not any('labels with no training images' in m for m in msgs), msgs
+    assert dls.test is None and len(dls.valid_ds) == 270
 
 def test_spaces_and_non_ascii_labels_and_paths(home, digits, tmp_path):
     d = tmp_path/'dossier à chiffres'/'données'

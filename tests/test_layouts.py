@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from digitcls.core import DigitclsError
-from digitcls.data import find_layout, digit_split, digit_dls, LAYOUTS
+from digitcls.data import find_layout, digit_split, digit_dls, split_of, LAYOUTS
 from digitcls.images import image_files
 from conftest import run_main
 
@@ -43,6 +43,11 @@ LAYOUT_CASES = {   # name: (builder, expected kind, n_train, n_valid, n_test)
                                        'label folders + valid/ + test/', 20, 6, 8),
     'nested: mnist_png/training/ + testing/': (lambda d, g: (put(g, d/'mnist_png'/'training', 10), put(g, d/'mnist_png'/'testing', 4, split='test')),
                                                'training/ + testing/', 16, 4, 8),
+    'Train/ + Test/ (any case)': (lambda d, g: (put(g, d/'Train', 10), put(g, d/'Test', 4, split='test')), 'Train/ + Test/', 16, 4, 8),
+    'training_set/ + test_set/ (Kaggle)': (lambda d, g: (put(g, d/'training_set', 10), put(g, d/'test_set', 4, split='test')),
+                                           'training_set/ + test_set/', 16, 4, 8),
+    'label folders + Validation/ + TEST/': (lambda d, g: (put(g, d, 10), put(g, d/'Validation', 3, split='valid'), put(g, d/'TEST', 4, split='test')),
+                                            'label folders + Validation/ + TEST/', 20, 6, 8),
 }
 
 
@@ -56,8 +61,8 @@ def test_layout_splits_are_disjoint_and_complete(name, digits, tmp_path):
     every = set(image_files(d))
     assert tr | va | te == every   # every image lands in exactly one split (disjoint, checked in `splits`)
     if n_test:
-        assert all(f.relative_to(lay.root).parts[0] in ('test', 'testing') for f in te)
-        assert not any(f.relative_to(lay.root).parts[0] in ('test', 'testing') for f in tr | va)
+        assert all(split_of(f.relative_to(lay.root).parts[0]) == 'test' for f in te)
+        assert not any(split_of(f.relative_to(lay.root).parts[0]) == 'test' for f in tr | va)
     if 'valid' in kind or 'val/' in kind:
         assert all(f.relative_to(lay.root).parts[0] in ('valid', 'val') for f in va)
 
