@@ -47,7 +47,11 @@ def _subdirs(p:Path)->list: return sorted(o for o in p.iterdir() if o.is_dir() a
 def _images_at(p:Path)->list:
     return sorted(o for o in p.iterdir() if o.is_file() and not o.name.startswith('.') and o.name.lower().endswith(IMAGE_EXTS))
 def _has_images(p:Path)->bool:
-    return any(f.lower().endswith(IMAGE_EXTS) and not f.startswith('.') for _, _, fs in os.walk(p) for f in fs)
+    "Whether `image_files` finds images under `p` (symlinked folders followed, hidden ones not)."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')   # files that are not images are counted once, by the caller's `image_files`
+        try: return bool(image_files(p))
+        except DigitclsError: return False
 
 def split_of(name:str)->str|None:
     "The split ('train', 'valid' or 'test') a folder `name` stands for, in any case and with or without a 'set' suffix (Kaggle's `training_set/`), else None."

@@ -144,9 +144,12 @@ def image_files(path, # a folder (searched recursively) or a single image
     check(path.exists(), f'{path} does not exist; check the path')
     if path.is_file(): return L([path])
     roots = [path/f for f in folders] if folders else [path]
-    files, skipped = [], 0
+    files, skipped, seen = [], 0, set()
     for r in roots:
-        for dirpath, dirnames, fnames in os.walk(r):
+        for dirpath, dirnames, fnames in os.walk(r, followlinks=True):   # symlinked folders too, as fastai's `get_files`
+            real = os.path.realpath(dirpath)
+            if real in seen: dirnames[:] = []; continue   # a folder reached twice through links (or a link loop): once
+            seen.add(real)
             d = Path(dirpath)   # parsed once per folder, not once per file
             dirnames[:] = sorted(n for n in dirnames if not n.startswith('.') and (d != path or n not in exclude)) if recurse else []
             for f in sorted(fnames):

@@ -1,6 +1,6 @@
 """Every folder layout digitcls reads (the table on the reliability page): which images become train, valid and test,
 each image in exactly one split, a test image never trained on; unknown layouts are one-line errors; small sets train."""
-import json, shutil, warnings
+import json, os, shutil, warnings
 from pathlib import Path
 import pytest
 from PIL import Image
@@ -43,6 +43,8 @@ LAYOUT_CASES = {   # name: (builder, expected kind, n_train, n_valid, n_test)
                                        'label folders + valid/ + test/', 20, 6, 8),
     'nested: mnist_png/training/ + testing/': (lambda d, g: (put(g, d/'mnist_png'/'training', 10), put(g, d/'mnist_png'/'testing', 4, split='test')),
                                                'training/ + testing/', 16, 4, 8),
+    'symlinked label folders': (lambda d, g: (put(g, d.parent/'real', 10), d.mkdir(), [os.symlink(d.parent/'real'/l, d/l) for l in '37']),
+                                'label folders', 16, 4, 0),
     'Train/ + Test/ (any case)': (lambda d, g: (put(g, d/'Train', 10), put(g, d/'Test', 4, split='test')), 'Train/ + Test/', 16, 4, 8),
     'training_set/ + test_set/ (Kaggle)': (lambda d, g: (put(g, d/'training_set', 10), put(g, d/'test_set', 4, split='test')),
                                            'training_set/ + test_set/', 16, 4, 8),
