@@ -75,7 +75,8 @@ def find_layout(path, # the folder given as data
     "The training, validation and test images of `path`, by its layout (see the table); an error listing the layouts that work for any other."
     path = Path(path).expanduser()
     check(path.exists(), f'{path} does not exist; check the path')
-    check(path.is_dir(), f'{path} is not a folder; pass a folder of images')
+    archive = path.name.lower().endswith(('.zip', '.tar', '.tgz', '.tar.gz', '.tar.bz2', '.tar.xz'))
+    check(path.is_dir(), f'{path} is not a folder; ' + ('extract the archive (tar xf / unzip) and pass the folder it makes' if archive else 'pass a folder of images'))
     root = path
     while not _images_at(root) and not any(find_splits(root).values()) and len(subs := _subdirs(root)) == 1 and _subdirs(subs[0]):
         root = subs[0]   # a folder that only wraps another (mnist_png/ around training/)

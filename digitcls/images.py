@@ -132,7 +132,7 @@ def centre_digit(img, # a drawing: file, PIL image, array or tensor
     return (out if background == 'dark' else 255 - out)[None]
 
 # %% ../nbs/02_images.ipynb #770870db
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.jfif', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.pgm', '.ppm', '.pbm')
 
 def image_files(path, # a folder (searched recursively) or a single image
                 folders=None, # only these sub-folders of `path`
