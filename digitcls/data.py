@@ -362,7 +362,8 @@ def digit_dls(path, # folder of images, in any layout `find_layout` reads
     check(len(seen) >= 2, f'only one label ({", ".join(sorted(seen)) or "none"}) has training images under {lay.root}; '
                           'a classifier needs images of at least two labels')
     val = _drop_unseen(val, lbls, seen)
-    check(val, f'no validation images under {lay.root}; add some to its valid/ folder, or images for valid_pct to hold out')
+    check(val, f'no validation images under {lay.root}: ' + (f'its valid/ folder has none of the training labels; add some' if lay.valid is not None else
+               f'valid_pct={valid_pct} of {len(trn)} training images holds none out (a label\'s only image is never held out); add images, or a valid/ folder'))
     vocab = sorted(seen)   # what fastai's `Categorize` would find, without a pass over its pipeline
     dblock = digit_block(label, n_in, size, lambda o: (trn, val), augment, stats, vocab=vocab)
     dsets = dblock.datasets(items)
