@@ -13,7 +13,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, DataLoaders
     Resize, Normalize, RandTransform, RegexLabeller, using_attr, imagenet_stats, L)
 from fastcore.basics import ifnone
 from .core import *
-from .images import image_files, image_array, unreadable_images, drop_unreadable, IMAGE_EXTS, _SMALL
+from .images import image_files, image_array, unreadable_images, drop_unreadable, is_run_folder, IMAGE_EXTS, _SMALL
 from .datasets import digits_path, mnist_path
 from .cache import decode_images, CachedDL, to_cached
 
@@ -82,7 +82,7 @@ def find_layout(path, # the folder given as data
         root = subs[0]   # a folder that only wraps another (mnist_png/ around training/)
     sp = find_splits(root)
     split_dirs = {n for n in sp.values() if n}
-    others = [d for d in _subdirs(root) if d.name not in split_dirs and _has_images(d)]
+    others = [d for d in _subdirs(root) if d.name not in split_dirs and not is_run_folder(d) and _has_images(d)]
     loose = _images_at(root)
     if label == 'folder' and loose and (others or split_dirs):
         warnings.warn(f"{len(loose)} image(s) directly in {root} have no label folder, skipped: {', '.join(o.name for o in loose[:3])}")

@@ -9,13 +9,14 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 from fastcore.foundation import L
 from .core import *
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'to_uint8', 'array_image', 'to_8bit', 'open_image', 'image_array', 'centre_digit', 'image_files',
-           'map_chunks', 'decode_chunk', 'decode_files', 'unreadable_images', 'drop_unreadable', 'squish_chunk']
+__all__ = ['IMAGE_EXTS', 'to_uint8', 'array_image', 'to_8bit', 'open_image', 'image_array', 'centre_digit', 'is_run_folder',
+           'image_files', 'map_chunks', 'decode_chunk', 'decode_files', 'unreadable_images', 'drop_unreadable',
+           'squish_chunk']
 
 # %% ../nbs/02_images.ipynb #c162ecc5
 def _open(fn)->Image.Image:
@@ -76,11 +77,15 @@ def _chw(im:Image.Image)->np.ndarray:
     a = np.asarray(im)
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
+_ORIENTATION = 0x0112   # the EXIF orientation tag
+
 def _load(fn, n_in:int=1, size:int|None=None)->tuple:
     "`(image, jpeg)`: file `fn` as 8-bit greyscale or RGB at its own size (a JPEG may be decoded smaller, near `size`), and whether it is a JPEG."
     im = _open(fn)
-    jpeg = im.format == 'JPEG'
+    jpeg = im.format in ('JPEG', 'MPO')
     if size is not None and jpeg: im.draft('L' if n_in == 1 else 'RGB', (size, size))
+    if im.format in ('JPEG', 'MPO', 'TIFF', 'WEBP') and im.getexif().get(_ORIENTATION, 1) != 1:
+        im = ImageOps.exif_transpose(im)   # a phone's photo upright, as viewers show it
     return to_8bit(im, n_in), jpeg
 
 def open_image(fn, # image file
@@ -134,6 +139,10 @@ def centre_digit(img, # a drawing: file, PIL image, array or tensor
 # %% ../nbs/02_images.ipynb #770870db
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.jfif', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.pgm', '.ppm', '.pbm')
 
+def is_run_folder(p)->bool:
+    "Whether folder `p` is a digitcls run (its `run.json` and `model.pth`): its images are plots, never data."
+    return os.path.isfile(os.path.join(p, 'run.json')) and os.path.isfile(os.path.join(p, 'model.pth'))
+
 def image_files(path, # a folder (searched recursively) or a single image
                 folders=None, # only these sub-folders of `path`
                 exclude=(), # leave out these sub-folders of `path` (e.g. split folders)
@@ -152,6 +161,10 @@ def image_files(path, # a folder (searched recursively) or a single image
             seen.add(real)
             d = Path(dirpath)   # parsed once per folder, not once per file
             dirnames[:] = sorted(n for n in dirnames if not n.startswith('.') and (d != path or n not in exclude)) if recurse else []
+            runs = [n for n in dirnames if is_run_folder(d/n)]
+            if runs:
+                warnings.warn(f"{d/runs[0]} is a digitcls run folder: its plots are not data, skipped{f' (and {len(runs)-1} more)' if len(runs) > 1 else ''}")
+                dirnames[:] = [n for n in dirnames if n not in runs]
             for f in sorted(fnames):
                 if not f.startswith('.') and f.lower().endswith(IMAGE_EXTS): files.append(d/f)
                 else: skipped += 1

@@ -20,6 +20,12 @@ def put(digits, dest, n, labels=('3', '7'), split='train', flat=False):
     return out
 
 
+def put_run(run, digits):
+    "A digitcls run folder (run.json, model.pth and its plots) inside the data."
+    run.mkdir(parents=True); (run/'run.json').write_text('{}'); (run/'model.pth').write_bytes(b'')
+    shutil.copy(image_files(digits/'train'/'3')[0], run/'top_losses.png')
+
+
 def splits(path, label='folder', valid_pct=0.2):
     "The files of each split, as sets, with the disjointness every layout must have."
     items, lbls, t, v, test, lay = digit_split(path, label, valid_pct=valid_pct)
@@ -45,6 +51,7 @@ LAYOUT_CASES = {   # name: (builder, expected kind, n_train, n_valid, n_test)
                                                'training/ + testing/', 16, 4, 8),
     'symlinked label folders': (lambda d, g: (put(g, d.parent/'real', 10), d.mkdir(), [os.symlink(d.parent/'real'/l, d/l) for l in '37']),
                                 'label folders', 16, 4, 0),
+    'label folders + a run saved inside (--out in the data)': (lambda d, g: (put(g, d, 10), put_run(d/'run', g)), 'label folders', 16, 4, 0),
     'Train/ + Test/ (any case)': (lambda d, g: (put(g, d/'Train', 10), put(g, d/'Test', 4, split='test')), 'Train/ + Test/', 16, 4, 8),
     'training_set/ + test_set/ (Kaggle)': (lambda d, g: (put(g, d/'training_set', 10), put(g, d/'test_set', 4, split='test')),
                                            'training_set/ + test_set/', 16, 4, 8),
