@@ -15,7 +15,7 @@ from .core import *
 from .images import map_chunks, decode_chunk, squish_chunk
 
 # %% auto #0
-__all__ = ['squish_images', 'cache_limit', 'decode_images', 'CachedDL', 'to_cached']
+__all__ = ['DECODING', 'squish_images', 'cache_limit', 'decode_images', 'CachedDL', 'to_cached']
 
 # %% ../nbs/04_cache.ipynb #bfcee415
 def squish_images(x:torch.Tensor, # `(N, C, H, W)` uint8 images
@@ -36,9 +36,11 @@ def _files_digest(files)->bytes:
         st = os.stat(f); h.update(f'{f}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
     return h.digest()
 
+DECODING = 2   # the version of how images are decoded, part of the cache key (2: photos turned upright by their EXIF orientation)
+
 def _cache_file(digest:bytes, n_in, size)->Path:
-    "The cache file for the files of `digest` decoded with `n_in` channels at `size` ('own': their own size)."
-    return digitcls_home()/'cache'/f"{hashlib.sha1(f'{n_in} {size} '.encode() + digest).hexdigest()[:20]}.pt"
+    "The cache file for the files of `digest` decoded with `n_in` channels at `size` ('own': their own size), by `DECODING`'s rules."
+    return digitcls_home()/'cache'/f"{hashlib.sha1(f'{n_in} {size} {DECODING} '.encode() + digest).hexdigest()[:20]}.pt"
 
 def _load_cache(fn):
     "`(x, bad)` from a cache file, or None when there is none or it cannot be read (then the images are decoded again)."
