@@ -13,7 +13,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, DataLoaders
     Resize, Normalize, RandTransform, RegexLabeller, using_attr, imagenet_stats, L)
 from fastcore.basics import ifnone
 from .core import *
-from .images import image_files, image_array, unreadable_images, drop_unreadable, is_run_folder, IMAGE_EXTS, _SMALL
+from .images import image_files, image_array, unreadable_images, drop_unreadable, is_run_folder, IMAGE_EXTS, _SMALL, _os_metadata
 from .datasets import digits_path, mnist_path
 from .cache import decode_images, CachedDL, to_cached
 
@@ -43,9 +43,9 @@ class Layout:
         n = lambda o: 'none' if o is None else len(o)
         return f'Layout({self.kind}: train {n(self.train)}, valid {n(self.valid)}, test {n(self.test)}; {self.root})'
 
-def _subdirs(p:Path)->list: return sorted(o for o in p.iterdir() if o.is_dir() and not o.name.startswith('.'))
+def _subdirs(p:Path)->list: return sorted(o for o in p.iterdir() if o.is_dir() and not _os_metadata(o.name))
 def _images_at(p:Path)->list:
-    return sorted(o for o in p.iterdir() if o.is_file() and not o.name.startswith('.') and o.name.lower().endswith(IMAGE_EXTS))
+    return sorted(o for o in p.iterdir() if o.is_file() and not _os_metadata(o.name) and o.name.lower().endswith(IMAGE_EXTS))
 def _has_images(p:Path)->bool:
     "Whether `image_files` finds images under `p` (symlinked folders followed, hidden ones not)."
     with warnings.catch_warnings():

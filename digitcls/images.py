@@ -139,6 +139,10 @@ def centre_digit(img, # a drawing: file, PIL image, array or tensor
 # %% ../nbs/02_images.ipynb #770870db
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.jfif', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.pgm', '.ppm', '.pbm')
 
+def _os_metadata(name:str)->bool:
+    "Hidden files and folders, and what operating systems and archivers leave beside images (`__MACOSX/`, `Thumbs.db`): never data, skipped silently."
+    return name.startswith('.') or name in ('__MACOSX', 'Thumbs.db', 'desktop.ini')
+
 def is_run_folder(p)->bool:
     "Whether folder `p` is a digitcls run (its `run.json` and `model.pth`): its images are plots, never data."
     return os.path.isfile(os.path.join(p, 'run.json')) and os.path.isfile(os.path.join(p, 'model.pth'))
@@ -153,24 +157,26 @@ def image_files(path, # a folder (searched recursively) or a single image
     check(path.exists(), f'{path} does not exist; check the path')
     if path.is_file(): return L([path])
     roots = [path/f for f in folders] if folders else [path]
-    files, skipped, seen = [], 0, set()
+    files, skipped, seen = [], [], set()
     for r in roots:
         for dirpath, dirnames, fnames in os.walk(r, followlinks=True):   # symlinked folders too, as fastai's `get_files`
             real = os.path.realpath(dirpath)
             if real in seen: dirnames[:] = []; continue   # a folder reached twice through links (or a link loop): once
             seen.add(real)
             d = Path(dirpath)   # parsed once per folder, not once per file
-            dirnames[:] = sorted(n for n in dirnames if not n.startswith('.') and (d != path or n not in exclude)) if recurse else []
+            dirnames[:] = sorted(n for n in dirnames if not _os_metadata(n) and (d != path or n not in exclude)) if recurse else []
             runs = [n for n in dirnames if is_run_folder(d/n)]
             if runs:
                 warnings.warn(f"{d/runs[0]} is a digitcls run folder: its plots are not data, skipped{f' (and {len(runs)-1} more)' if len(runs) > 1 else ''}")
                 dirnames[:] = [n for n in dirnames if n not in runs]
             for f in sorted(fnames):
-                if not f.startswith('.') and f.lower().endswith(IMAGE_EXTS): files.append(d/f)
-                else: skipped += 1
+                if _os_metadata(f): continue
+                if f.lower().endswith(IMAGE_EXTS): files.append(d/f)
+                else: skipped.append(d/f)
     where = path if not folders else ', '.join(str(r) for r in roots)
     check(files, f"No images found under {where} (looked for {' '.join(IMAGE_EXTS)})")
-    if skipped: warnings.warn(f'{skipped} file(s) under {where} are not images and were ignored')
+    if skipped: warnings.warn(f'{len(skipped)} file(s) under {where} are not images and were ignored, e.g. {skipped[0]} '
+                              f"(images are {' '.join(IMAGE_EXTS)}; convert others to one of them)")
     return L(files)
 
 # %% ../nbs/02_images.ipynb #911cc7ea

@@ -67,7 +67,8 @@ class TorchModel:
     def __call__(self, x:np.ndarray)->np.ndarray:
         torch = self.torch
         with torch.inference_mode():
-            t = (torch.from_numpy(np.ascontiguousarray(x)).to(self.device).float()/255 - self.mean)/self.std
+            x = np.require(x, requirements=('C', 'W'))   # a copy only when needed: torch warns on read-only arrays (a decoded PIL image)
+            t = (torch.from_numpy(x).to(self.device).float()/255 - self.mean)/self.std
             return torch.softmax(self.model(t).float(), 1).cpu().numpy()
 
 def _torch_model(path:Path, cfg:dict, device=None)->TorchModel:

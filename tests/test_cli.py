@@ -1,8 +1,8 @@
 """The digitcls command: train as a process (the console script), and evaluate, predict, lr-find, bench, config files and
 errors in this process through `digitcls.cli.main`, which skips the 10 s or so that importing fastai costs each process here."""
-import json
+import json, os
 import pandas as pd, pytest, torch
-from conftest import run_main
+from conftest import run_main, DIGITCLS
 
 
 def test_train_writes_run_folder(run_dir):
@@ -127,3 +127,15 @@ def test_help_and_argument_errors_start_without_torch():
     assert r.returncode == 2 and r.stderr.strip() == 'digitcls: error: digitcls train: argument --epochs: 0 must be at least 1'
     code = "import sys; from digitcls.cli import parse_args; parse_args(['train', '--epochs', '3']); print(sorted({'torch', 'fastai'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).stdout.strip() == '[]'
+
+
+def test_predict_one_file_as_a_process_prints_no_warnings(run_dir, digits, home):
+    "What a user sees: the CSV and nothing else (a decoded PIL image is read-only; torch used to warn about it once per process)."
+    import subprocess
+    out, _ = run_dir
+    f = sorted((digits/'test'/'3').iterdir())[0]
+    r = subprocess.run([DIGITCLS, 'predict', '--model', str(out), str(f)], capture_output=True, text=True,
+                       env={**os.environ, 'DIGITCLS_HOME': str(home)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == 'image_id,label,prob' and len(r.stdout.splitlines()) == 2
+    assert r.stderr == '', r.stderr

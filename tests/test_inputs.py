@@ -100,7 +100,9 @@ def test_folder_without_images_and_hidden_files(tmp_path):
         (d/lbl).mkdir(parents=True)
         for i in range(10): Image.new('L', (28, 28), 25*i).save(d/lbl/f'{i}.png')
     (d/'.DS_Store').write_bytes(b'\0\0'); (d/'a'/'.hidden.png').write_bytes(b'x'); (d/'b'/'notes.txt').write_text('x')
-    with pytest.warns(UserWarning, match='3 file\\(s\\) under .* are not images and were ignored'): dls = digit_dls(d, device='cpu')
+    (d/'__MACOSX'/'a').mkdir(parents=True); (d/'__MACOSX'/'a'/'._0.png').write_bytes(b'\0\5\26\7')   # a zip made on a Mac
+    with pytest.warns(UserWarning, match='1 file\\(s\\) under .* are not images and were ignored, e.g. .*notes.txt'): dls = digit_dls(d, device='cpu')
+    assert list(dls.vocab) == ['a', 'b']
     assert len(dls.train_ds) + len(dls.valid_ds) == 20
 
 def test_regex_matching_no_file_shows_examples(digits_flat):
