@@ -49,7 +49,7 @@ def parser()->argparse.ArgumentParser:
     e = sub.add_parser('evaluate', help="score a saved model on labelled images (a dataset folder's test split)")
     e.add_argument('--model', required=True, help='run folder written by digitcls train')
     e.add_argument('--data', required=True, help='folder of labelled images (its test/ split, when it has one), digits or mnist')
-    e.add_argument('--label', default='folder', help="'folder' or a regex whose group 1 is the label")
+    e.add_argument('--label', default='folder', help="'folder', a regex whose group 1 is the label, or a CSV file (image, label)")
     e.add_argument('--split', default=None, choices=('train', 'valid', 'test', 'all'), help='which images of --data (default: test/ if there is one, else all)')
     e.add_argument('--out', default=None, help='write metrics.json, report.md and plots here')
     e.add_argument('--heatmap', action='store_true', help='Grad-CAM on the top-losses plot')

@@ -205,7 +205,7 @@ def predict_folder(model, # a `Predictor` or a run folder
 # %% ../nbs/11_inference.ipynb #51f8c709
 def eval_learner(model:Predictor, # from `load_predictor` (torch backend)
                  items, # labelled image files
-                 label:str='folder', # 'folder' or a regex
+                 label:str='folder', # 'folder', a regex, or a CSV file of images and labels
                  bs:int=256, # batch size
                  strict:bool=False, # error on unreadable files
                 ):
@@ -224,13 +224,14 @@ def eval_learner(model:Predictor, # from `load_predictor` (torch backend)
     return Learner(DataLoaders(dl, dl, device=model.device), model.model, loss_func=CrossEntropyLossFlat())
 
 def eval_items(path, # a folder of labelled images
-               label:str='folder', # 'folder' or a regex
+               label:str='folder', # 'folder', a regex, or a CSV file of images and labels
                split:str|None=None, # 'train', 'valid', 'test', 'all', or None: test/ if there is one, else the whole folder
               )->tuple:
     "`(split, items)`: the labelled images of `path` to evaluate on."
-    from digitcls.data import find_layout, label_items
+    from digitcls.data import find_layout, label_items, resolve_label
     check(split in (None, 'train', 'valid', 'test', 'all'), f"split={split!r} is not known: use train, valid, test or all")
     path = Path(path)
+    label = resolve_label(label, path)
     if split == 'all': return 'all', label_items(image_files(path), label)
     lay = find_layout(path, label)
     if split is None:
@@ -245,7 +246,7 @@ def eval_items(path, # a folder of labelled images
 
 def evaluate(model, # a `Predictor` (torch backend) or a run folder
              data, # a folder of labelled images (a dataset folder: its test split), or digits, mnist...
-             label:str='folder', # 'folder' or a regex
+             label:str='folder', # 'folder', a regex, or a CSV file of images and labels
              split:str|None=None, # 'train', 'valid', 'test', 'all'; default test/ if there is one, else the whole folder
              out=None, # write metrics.json, report.md, confusion_matrix.png, top_losses.png here
              heatmap:bool=False, # Grad-CAM on the top-losses plot
@@ -256,8 +257,9 @@ def evaluate(model, # a `Predictor` (torch backend) or a run folder
     from digitcls.interpretation import interpret
     model = model if isinstance(model, Predictor) and model.backend == 'torch' else load_predictor(getattr(model, 'run', model), backend='torch')
     path = data_path(data)
+    from digitcls.data import labeller, split_of, resolve_label
+    label = resolve_label(label, path)
     split, items = eval_items(path, label, split)
-    from digitcls.data import labeller, split_of
     unknown = sorted({labeller(label)(o) for o in items} - set(model.vocab))
     loose = [l for l in unknown if label == 'folder' and split_of(l)]
     check(not loose, f"the {split} images under {path} sit directly in {loose[0] if loose else ''}/ with no label folder, so they cannot be scored: "

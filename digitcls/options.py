@@ -57,7 +57,7 @@ SCHEDULES = ('one_cycle', 'flat_cos', 'sgdr', 'step', 'plateau')
 class TrainOptions:
     "Every option of `train_digits`, `digitcls train` and a `--config` file."
     data:str|None = None # a folder of images; 'digits' or None: the embedded digits; 'mnist' or 'mnist:FILE': MNIST. An existing folder wins over the dataset names; 'digits:' always means the dataset
-    label:str = 'folder' # 'folder' (the parent folder's name), or a regex on file names whose group 1 is the label
+    label:str = 'folder' # 'folder' (the parent folder's name), a regex on file names whose group 1 is the label, or a CSV file: image, label (fastai's from_csv)
     arch:str = 'digit_cnn' # architecture: digit_cnn, digit_cnn_small, resnet18, resnet34, mobilenet_v2, mobilenet_v3_large, efficientnet_lite0
     pretrained:bool|None = None # start from ImageNet weights; default: when the architecture has them
     weights:str|None = None # a local ImageNet weights file for the architecture

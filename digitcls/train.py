@@ -15,7 +15,7 @@ from .core import *
 from .options import TrainOptions, run_options, resume_options, options
 from .images import image_array
 from .datasets import data_path
-from .data import digit_dls
+from .data import digit_dls, resolve_label
 from .models import arch_spec, pretrained_weights, Ensemble
 from .callbacks import Distill, plain_state
 from .learner import digit_learner, check_recipe, fit_recipe, find_lr
@@ -97,7 +97,8 @@ def _absolute(p)->str|None:
 
 def _save_options(r:_Run, out:Path):
     "The run's options, as `--resume` and `run.json`'s readers expect them, into `out/run.json`; its paths absolute, so that `--resume` works from any folder."
-    save_json({**run_options(r.o), 'data': _absolute(r.path), 'weights': _absolute(r.o.weights), 'teacher': _absolute(r.o.teacher)}, out/'run.json')
+    save_json({**run_options(r.o), 'data': _absolute(r.path), 'label': resolve_label(r.o.label, r.path), 'weights': _absolute(r.o.weights),
+               'teacher': _absolute(r.o.teacher)}, out/'run.json')
 
 def _check_resources(r:_Run):
     "Fail before any work when the ImageNet weights or the teacher cannot be had."

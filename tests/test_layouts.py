@@ -162,3 +162,37 @@ def test_evaluate_scores_the_test_split_and_says_so(run_dir, digits, tmp_path):
     d = tmp_path/'notest'; put(digits, d/'train', 3); put(digits, d/'valid', 3, split='valid')
     r = run_main('evaluate', '--model', out, '--data', d)
     assert r.returncode == 2 and 'has no test/ folder: choose the images with --split' in r.stderr
+
+
+def put_csv(digits, d, n, test_labelled=False):
+    "Kaggle's layout: images named by id in train/ and test/ (no label folders), labels in one CSV (`id,label`, ids without extension)."
+    rows = []
+    for split, k in (('train', n), ('test', 4)):
+        for f in put(digits, d/'tmp'/split, k, split=split):
+            g = d/split/f'{split}_{f.parent.name}_{f.stem}.png'; g.parent.mkdir(exist_ok=True); f.rename(g)
+            if split == 'train' or test_labelled: rows.append(f'{g.stem},{f.parent.name}')
+    shutil.rmtree(d/'tmp')
+    (d/'labels.csv').write_text('id,label\n' + '\n'.join(rows) + '\n')
+
+
+def test_labels_from_a_csv_file(digits, tmp_path, home):
+    "fastai's from_csv: the CSV names each image (an id without extension here) and its label; test images it does not list are unlabelled, so there is no test set."
+    d = tmp_path/'kaggle'; put_csv(digits, d, 10)
+    tr, va, te, lay = splits(d, label='labels.csv')
+    assert lay.kind == 'train/ + test/' and (len(tr), len(va), len(te)) == (16, 4, 8)
+    with pytest.warns(UserWarning, match=r'the 8 test image\(s\) have no label in labels.csv: no test set'): dls = digit_dls(d, label='labels.csv', device='cpu')
+    assert dls.vocab == ['3', '7'] and len(dls.loaders) == 2
+    items, lbls, *_ = digit_split(d, 'labels.csv')
+    assert [Path(o).name.split('_')[1] for o in items] == lbls   # each image gets its row's label
+    r = run_main('train', '--data', d, '--label', d/'labels.csv', '--epochs', '1', '--out', tmp_path/'run', '--quiet', home=home)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path/'run'/'run.json').read_text())['label'] == str((d/'labels.csv').resolve())
+    r = run_main('evaluate', '--model', tmp_path/'run', '--data', d, '--label', 'labels.csv', home=home)   # test/ has no labels: one line
+    assert r.returncode == 2 and 'lists none of the 8 image(s) here' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = run_main('evaluate', '--model', tmp_path/'run', '--data', d, '--label', 'labels.csv', '--split', 'train', home=home)
+    assert r.returncode == 0 and 'on the 20 images of train' in r.stdout, r.stdout + r.stderr
+    e = tmp_path/'labelled'; put_csv(digits, e, 10, test_labelled=True)
+    dls = digit_dls(e, label=str(e/'labels.csv'), device='cpu')
+    assert len(dls.test.dataset) == 8 and {str(p.parent.name) for p in dls.test.dataset.items} == {'test'}
+    r = run_main('train', '--data', d, '--label', 'nolabels.csv', '--epochs', '1', home=home)
+    assert r.returncode == 2 and 'label file nolabels.csv does not exist' in r.stderr
