@@ -4,24 +4,24 @@
 
 # %% ../nbs/05_data.ipynb #743ff3e2
 from __future__ import annotations
-import os, re, math, warnings, functools
+import os, re, math, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, DataLoaders, PILImage, PILImageBW, TensorImage,
-    Resize, Normalize, RandTransform, RegexLabeller, using_attr, imagenet_stats, L)
+    Resize, Normalize, RandTransform, imagenet_stats, L)
 from fastcore.basics import ifnone
 from .core import *
 from .images import image_files, image_array, unreadable_images, drop_unreadable, is_run_folder, IMAGE_EXTS, _SMALL, _os_metadata
+from .labels import *
 from .datasets import digits_path, mnist_path
 from .cache import decode_images, CachedDL, to_cached
 
 _all_ = ['digits_path', 'mnist_path']   # where scripts have always imported them from
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'LAYOUTS', 'digit_stats', 'Layout', 'split_of', 'find_splits', 'find_layout', 'folder_label',
-           'is_csv_label', 'resolve_label', 'CsvLabeller', 'labeller', 'label_items', 'stratified_split',
+__all__ = ['SPLIT_NAMES', 'LAYOUTS', 'digit_stats', 'Layout', 'split_of', 'find_splits', 'find_layout', 'stratified_split',
            'stratified_sample', 'stratified_folds', 'default_bs', 'fit_bs', 'norm_stats', 'DigitAffine',
            'digit_augment', 'PILGrey', 'PILColour', 'DigitDataLoaders', 'digit_block', 'digit_split', 'digit_dls',
            'digits_path', 'mnist_path']
@@ -107,104 +107,6 @@ def find_layout(path, # the folder given as data
     test = files(sp['test']) if sp['test'] else None
     kind += ''.join(f' + {sp[k]}/' for k in ('valid', 'test') if sp[k])
     return Layout(root, train, valid, test, kind)
-
-# %% ../nbs/05_data.ipynb #d97855ae
-def folder_label(o):
-    "The name of the folder holding file `o` (fastai's `parent_label`, without building a `Path` per call)."
-    return os.path.basename(os.path.dirname(os.fspath(o)))
-
-def is_csv_label(label)->bool:
-    "Whether `label` names a CSV file of image names and labels (rather than 'folder' or a regex)."
-    return str(label).lower().endswith('.csv')
-
-def resolve_label(label:str, # 'folder', a regex, or a CSV file
-                  path, # the data folder, where a CSV file is also looked for
-                 )->str:
-    "`label` as given, or a CSV file's absolute path: from the current folder, else inside `path`; an error when neither has it."
-    if not is_csv_label(label): return label
-    for p in (Path(label).expanduser(), Path(path).expanduser()/label):
-        if p.is_file(): return str(p.resolve())
-    raise DigitclsError(f'label file {label} does not exist (looked in the current folder and in {path}); '
-                        'pass a CSV whose first column names the images and whose second gives their labels')
-
-def _csv_key(s:str)->str: return str(s).strip().replace('\\', '/').removeprefix('./').lower()
-
-@functools.lru_cache(maxsize=8)
-def _read_label_csv(fn:str, stamp:tuple)->dict:
-    "`{image key: label}` from a CSV file (read once per modification)."
-    import pandas as pd
-    try: df = pd.read_csv(fn, dtype=str, header=None, keep_default_na=False, skipinitialspace=True)
-    except Exception as e: raise DigitclsError(f'label file {fn} cannot be read as a CSV ({type(e).__name__}: {str(e).splitlines()[0][:80]}); '
-                                               'save it as comma-separated text') from None
-    check(df.shape[1] >= 2, f'label file {fn} has {df.shape[1]} column(s); it needs two: the image file and its label (as fastai\'s from_csv)')
-    if not _csv_key(df.iat[0, 0]).endswith(IMAGE_EXTS): df = df.iloc[1:]   # a header row (id,label), unless it names an image
-    labels = {}
-    for i, k, v in zip(df.index, df[0], df[1]):
-        k, v = _csv_key(k), v.strip()
-        if not k: continue
-        check(v, f'label file {fn}: line {i+1} ({k}) has no label; fill it in or remove the line')
-        check(labels.setdefault(k, v) == v, f'label file {fn} gives {k} two labels, {labels[k]} and {v}; keep one row per image')
-    check(labels, f'label file {fn} has no rows of images and labels')
-    return labels
-
-class CsvLabeller:
-    "Labels from a CSV file, as fastai's `ImageDataLoaders.from_csv` reads one: column 1 the image (a path under the data folder, a file name, or a name without its extension), column 2 its label."
-    def __init__(self, fn): self.fn = str(fn)
-    @property
-    def labels(self)->dict:
-        st = os.stat(self.fn)
-        return _read_label_csv(self.fn, (st.st_mtime_ns, st.st_size))   # read again when the file changes
-    def get(self, o)->str|None:
-        "The label of file `o`, or None when the CSV does not list it (the longest matching path wins)."
-        labels, parts = self.labels, _csv_key(os.fspath(o)).split('/')
-        stem = os.path.splitext(parts[-1])[0]
-        for n in range(len(parts), 0, -1):
-            head = '/'.join(parts[-n:-1] + [''])
-            for k in (head + parts[-1], head + stem):
-                if k in labels: return labels[k]
-    def __call__(self, o)->str:
-        lbl = self.get(o)
-        check(lbl is not None, f'{o} is not in the label file {self.fn}; add a row for it')
-        return lbl
-
-def labeller(label:str='folder'):
-    "Label function: the parent folder's name for 'folder', the CSV's label for a CSV file (`CsvLabeller`), else group 1 of regex `label` searched in the file name."
-    if label == 'folder': return folder_label
-    if is_csv_label(label):
-        check(Path(label).is_file(), f'label file {label} does not exist; pass a CSV of image names and labels')
-        return CsvLabeller(label)
-    try: pat = re.compile(label)
-    except re.error as e: raise DigitclsError(f'label regex {label!r} does not compile ({e})') from None
-    check(pat.groups >= 1, f'label regex {label!r} has no group: put the label part in parentheses, e.g. ^(.+)_\\d+\\.png$')
-    return using_attr(RegexLabeller(label), 'name')
-
-def _csv_items(files, f:CsvLabeller, required:bool=True):
-    "The files the CSV of `f` lists; a warning naming the others, an error when it lists none (none kept when not `required`)."
-    keep = L(o for o in files if f.get(o) is not None)
-    miss = [Path(o).name for o in files if f.get(o) is None]
-    name = Path(f.fn).name
-    if not keep and files:
-        check(not required, f"the label file {name} lists none of the {len(files)} image(s) here (e.g. {', '.join(miss[:2])}); its first column "
-              f"must name them, as a path under the data folder, a file name, or a name without extension (it has {', '.join(list(f.labels)[:2])})")
-        return keep
-    if miss: warnings.warn(f"{len(miss)} image(s) are not in the label file {name}, skipped: {', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}")
-    return keep
-
-def label_items(files, # image files
-                label:str='folder', # 'folder', a regex, or a CSV file
-                required:bool=True, # an error when `label` labels none of them (else none are kept, silently)
-               ):
-    "Keep the files `label` can label, warning with the ones it cannot; an error with examples when it labels none."
-    if label == 'folder': return L(files)
-    f = labeller(label)   # a bad regex or a missing CSV is a one-line error
-    if isinstance(f, CsvLabeller): return _csv_items(files, f, required)
-    pat = re.compile(label)
-    keep = L(o for o in files if pat.search(Path(o).name))
-    miss = [Path(o).name for o in files if not pat.search(Path(o).name)]
-    if not keep and not required: return keep
-    check(keep, f"label regex {label!r} matches none of {len(files)} file names, e.g. {', '.join(miss[:3])}")
-    if miss: warnings.warn(f"label regex {label!r} does not match {len(miss)} file(s), skipped: {', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}")
-    return keep
 
 # %% ../nbs/05_data.ipynb #6fff7d59
 def stratified_split(labels, # the label of each item

@@ -129,7 +129,7 @@ def test_no_public_name_shadows_fastai():
         assert not clash, (p.name, clash)
 
 
-LAYERS = ['core', 'options', 'images', 'datasets', 'cache', 'data', 'models', 'callbacks', 'distributed', 'learner', 'interpretation',
+LAYERS = ['core', 'options', 'images', 'datasets', 'cache', 'labels', 'data', 'models', 'callbacks', 'distributed', 'learner', 'interpretation',
           'inference', 'train', 'export', 'serve', 'bench', 'ablation', 'cli']   # the layer picture of the architecture page, bottom up
 
 def test_modules_import_only_lower_layers():
