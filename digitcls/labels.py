@@ -88,8 +88,9 @@ def labeller(label:str='folder'):
 
 def _csv_items(files, f:CsvLabeller, required:bool=True):
     "The files the CSV of `f` lists; a warning naming the others, an error when it lists none (none kept when not `required`)."
-    keep = L(o for o in files if f.get(o) is not None)
-    miss = [Path(o).name for o in files if f.get(o) is None]
+    found = [f.get(o) is not None for o in files]   # one look-up per file
+    keep = L(o for o, ok in zip(files, found) if ok)
+    miss = [Path(o).name for o, ok in zip(files, found) if not ok]
     name = Path(f.fn).name
     if not keep and files:
         check(not required, f"the label file {name} lists none of the {len(files)} image(s) here (e.g. {', '.join(miss[:2])}); its first column "
