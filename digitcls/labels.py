@@ -57,11 +57,14 @@ def _read_label_csv(fn:str, stamp:tuple)->dict:
 
 class CsvLabeller:
     "Labels from a CSV file, as fastai's `ImageDataLoaders.from_csv` reads one: column 1 the image (a path under the data folder, a file name, or a name without its extension), column 2 its label."
-    def __init__(self, fn): self.fn = str(fn)
+    def __init__(self, fn): self.fn, self._labels = str(fn), None
     @property
     def labels(self)->dict:
-        st = os.stat(self.fn)
-        return _read_label_csv(self.fn, (st.st_mtime_ns, st.st_size))   # read again when the file changes
+        "`{image key: label}`, read once per labeller (not once per image), and again only by a new labeller after the file changes."
+        if self._labels is None:
+            st = os.stat(self.fn)
+            self._labels = _read_label_csv(self.fn, (st.st_mtime_ns, st.st_size))
+        return self._labels
     def get(self, o)->str|None:
         "The label of file `o`, or None when the CSV does not list it (the longest matching path wins)."
         labels, parts = self.labels, _csv_key(os.fspath(o)).split('/')
@@ -86,19 +89,6 @@ def labeller(label:str='folder'):
     check(pat.groups >= 1, f'label regex {label!r} has no group: put the label part in parentheses, e.g. ^(.+)_\\d+\\.png$')
     return using_attr(RegexLabeller(label), 'name')
 
-def _csv_items(files, f:CsvLabeller, required:bool=True):
-    "The files the CSV of `f` lists; a warning naming the others, an error when it lists none (none kept when not `required`)."
-    found = [f.get(o) is not None for o in files]   # one look-up per file
-    keep = L(o for o, ok in zip(files, found) if ok)
-    miss = [Path(o).name for o, ok in zip(files, found) if not ok]
-    name = Path(f.fn).name
-    if not keep and files:
-        check(not required, f"the label file {name} lists none of the {len(files)} image(s) here (e.g. {', '.join(miss[:2])}); its first column "
-              f"must name them, as a path under the data folder, a file name, or a name without extension (it has {', '.join(list(f.labels)[:2])})")
-        return keep
-    if miss: warnings.warn(f"{len(miss)} image(s) are not in the label file {name}, skipped: {', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}")
-    return keep
-
 def label_items(files, # image files
                 label:str='folder', # 'folder', a regex, or a CSV file
                 required:bool=True, # an error when `label` labels none of them (else none are kept, silently)
@@ -106,11 +96,19 @@ def label_items(files, # image files
     "Keep the files `label` can label, warning with the ones it cannot; an error with examples when it labels none."
     if label == 'folder': return L(files)
     f = labeller(label)   # a bad regex or a missing CSV is a one-line error
-    if isinstance(f, CsvLabeller): return _csv_items(files, f, required)
-    pat = re.compile(label)
-    keep = L(o for o in files if pat.search(Path(o).name))
-    miss = [Path(o).name for o in files if not pat.search(Path(o).name)]
+    csv = isinstance(f, CsvLabeller)
+    has = (lambda o: f.get(o) is not None) if csv else (lambda o, search=re.compile(label).search: search(Path(o).name) is not None)
+    found = [has(o) for o in files]   # one look-up per file
+    keep = L(o for o, ok in zip(files, found) if ok)
+    miss = [Path(o).name for o, ok in zip(files, found) if not ok]
     if not keep and not required: return keep
-    check(keep, f"label regex {label!r} matches none of {len(files)} file names, e.g. {', '.join(miss[:3])}")
-    if miss: warnings.warn(f"label regex {label!r} does not match {len(miss)} file(s), skipped: {', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}")
+    more = f"{', '.join(miss[:5])}{' ...' if len(miss) > 5 else ''}"
+    if csv:
+        name = Path(f.fn).name
+        check(keep, f"the label file {name} lists none of the {len(files)} image(s) here (e.g. {', '.join(miss[:2])}); its first column must name "
+                    f"them, as a path under the data folder, a file name, or a name without extension (it has {', '.join(list(f.labels)[:2])})")
+        if miss: warnings.warn(f'{len(miss)} image(s) are not in the label file {name}, skipped: {more}')
+    else:
+        check(keep, f"label regex {label!r} matches none of {len(files)} file names, e.g. {', '.join(miss[:3])}")
+        if miss: warnings.warn(f'label regex {label!r} does not match {len(miss)} file(s), skipped: {more}')
     return keep
